@@ -1,0 +1,37 @@
+# csvdrop developer commands. `make run` and `make test` do all set-up
+# themselves on a fresh machine; everything installed goes under .venv/,
+# .tools/ and .local/, all ignored by git.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test venv lint dist bench clean
+
+# The stamp is rebuilt when the dependency list changes.
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+run: venv
+	exec scripts/run.sh
+
+test:
+	scripts/test.sh
+
+lint: venv
+	$(BIN)/ruff format --check app tests bench
+	$(BIN)/ruff check app tests bench
+	$(BIN)/mypy
+
+# The release wheel that the Ansible csvdrop role installs.
+dist: venv
+	rm -rf dist
+	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir dist .
+
+clean:
+	rm -rf $(VENV) .tools build dist app/*.egg-info

@@ -1,0 +1,1 @@
+"""csvdrop: lossless streaming CSV to JSON conversion into S3."""
