@@ -1,0 +1,147 @@
+"""The token routes under /api/v1/auth: tokens for scripts, cookies for the page.
+
+``POST /token`` answers an access and a refresh token in JSON, for an
+``Authorization: Bearer`` header. ``POST /login`` sets the same tokens as
+HttpOnly cookies instead, with readable CSRF cookies for the page to echo.
+``POST /refresh`` trades a refresh token (header or cookie) for a new access
+token, ``POST /logout`` clears the cookies and ``GET /me`` names the caller.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask_jwt_extended import (
+    create_access_token,
+    create_refresh_token,
+    get_jwt_identity,
+    get_jwt_request_location,
+    set_access_cookies,
+    set_refresh_cookies,
+    unset_jwt_cookies,
+    verify_jwt_in_request,
+)
+from flask_limiter import Limiter
+
+from csvdrop.auth.marks import public
+from csvdrop.auth.problems import problem
+from csvdrop.auth.users import User, UsersFile
+
+URL_PREFIX = "/api/v1/auth"
+EXTENSION_KEY = "csvdrop.auth"
+BEARER = "Bearer"
+
+log = logging.getLogger(__name__)
+
+
+def _users() -> UsersFile:
+    users: UsersFile = current_app.extensions[EXTENSION_KEY].users
+    return users
+
+
+def _access_seconds() -> int:
+    return int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds())
+
+
+def _check_credentials() -> User | Response:
+    body = request.get_json(silent=True)
+    username = body.get("username") if isinstance(body, dict) else None
+    password = body.get("password") if isinstance(body, dict) else None
+    if not isinstance(username, str) or not isinstance(password, str):
+        return problem(
+            400,
+            "invalid-login-request",
+            "Invalid login request",
+            "Send a JSON object with string fields 'username' and 'password'.",
+        )
+
+    user = _users().authenticate(username, password)
+    if user is None:
+        # The name is left out: people type their password into it.
+        log.warning("login refused from %s", request.remote_addr)
+        return problem(
+            401,
+            "invalid-credentials",
+            "Login refused",
+            "Unknown user name or wrong password.",
+            {"WWW-Authenticate": 'Bearer realm="csvdrop"'},
+        )
+    g.csvdrop_username = user.name
+    return user
+
+
+def issue_tokens() -> Response:
+    """Answer an access and a refresh token for a username and password."""
+    user = _check_credentials()
+    if isinstance(user, Response):
+        return user
+
+    log.info("tokens issued to %s", user.name)
+    return jsonify(
+        access_token=create_access_token(identity=user.name, fresh=True),
+        refresh_token=create_refresh_token(identity=user.name),
+        token_type=BEARER,
+        expires_in=_access_seconds(),
+    )
+
+
+def log_in() -> Response:
+    """Set the access and refresh cookies for a username and password."""
+    user = _check_credentials()
+    if isinstance(user, Response):
+        return user
+
+    response = jsonify(username=user.name, expires_in=_access_seconds())
+    set_access_cookies(response, create_access_token(identity=user.name, fresh=True))
+    set_refresh_cookies(response, create_refresh_token(identity=user.name))
+    log.info("%s logged in", user.name)
+    return response
+
+
+def refresh() -> Response:
+    """Answer a new access token for a refresh token, in the same place."""
+    verify_jwt_in_request(refresh=True)
+    username = str(get_jwt_identity())
+    g.csvdrop_username = username
+    access_token = create_access_token(identity=username)
+
+    log.info("access token refreshed for %s", username)
+    if get_jwt_request_location() == "cookies":
+        response = jsonify(username=username, expires_in=_access_seconds())
+        set_access_cookies(response, access_token)
+        return response
+    return jsonify(
+        access_token=access_token, token_type=BEARER, expires_in=_access_seconds()
+    )
+
+
+def log_out() -> Response:
+    """Clear the token cookies of the browser."""
+    # Public, so that a browser whose access token has already expired can
+    # still drop its cookies. Bearer tokens stay valid until they expire.
+    response = Response(status=204)
+    unset_jwt_cookies(response)
+    return response
+
+
+def who_am_i() -> Response:
+    """Name the user that the access token belongs to."""
+    return jsonify(username=g.csvdrop_username)
+
+
+def create_blueprint(limiter: Limiter, login_rate_limit: str) -> Blueprint:
+    """Return the auth routes, the credential ones sharing one rate limit."""
+    blueprint = Blueprint("auth", __name__, url_prefix=URL_PREFIX)
+    # One budget per client address across the three routes that take
+    # credentials or mint tokens, so spreading guesses over them gains nothing.
+    limited = limiter.shared_limit(login_rate_limit, scope="login")
+    for rule, view in (
+        ("/token", issue_tokens),
+        ("/login", log_in),
+        ("/refresh", refresh),
+    ):
+        blueprint.add_url_rule(rule, view_func=public(limited(view)), methods=["POST"])
+    blueprint.add_url_rule("/logout", view_func=public(log_out), methods=["POST"])
+    blueprint.add_url_rule("/me", view_func=who_am_i, methods=["GET"])
+    return blueprint
