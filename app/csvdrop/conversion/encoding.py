@@ -1,0 +1,228 @@
+"""The first pass over the input: hash it, size it, and settle its encoding.
+
+The whole input is read once before any output is produced, so that a byte
+late in the file can still decide the encoding and no caller ever receives
+output that a later byte proves wrong. Only the first few lines are kept as
+text (for delimiter detection); everything else is read in bounded chunks.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+from collections import Counter
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from csvdrop.conversion.errors import ConversionError
+
+CHUNK_SIZE = 1 << 20
+# How much decoded text delimiter detection looks at.
+HEAD_SIZE = 1 << 16
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# The five bytes cp1252 leaves undefined; mac_roman defines all 256.
+_CP1252_UNDEFINED = frozenset(b"\x81\x8d\x8f\x90\x9d")
+_ASCII = bytes(range(128))
+# Characters that real Western European text is full of: when one legacy
+# codec turns a file's high bytes into these and another into symbols and
+# capitals, the first is the file's codec.
+_COMMON = frozenset("àáâãäåæçèéêëìíîïñòóôõöøùúûüýÿœß‘’‚“”„–—…•€£°©®™«»¿¡§·\xa0")
+_CAPITALS = frozenset("ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÑÒÓÔÕÖØÙÚÛÜÝŒ")
+
+
+@dataclass(frozen=True)
+class Scan:
+    """What the first pass learnt about the input."""
+
+    encoding: str
+    bytes_in: int
+    sha256: str
+    # Decoded text from the start: whole lines only, unless it ends at EOF.
+    head: str
+    head_is_whole_file: bool
+
+
+def scan(source: BinaryIO, start: int, encoding: str | None) -> Scan:
+    """Read ``source`` from ``start`` to the end and settle its encoding."""
+    digest = hashlib.sha256()
+    chunk = _read_at_least(source, 4)
+    codec = _initial_codec(chunk[:4], encoding)
+    declared = encoding is not None or _bom_codec(chunk[:4]) is not None
+    byte_nul = _ascii_compatible(codec)
+    decoder = codecs.getincrementaldecoder(codec)("strict")
+
+    size = 0
+    chars = 0
+    nul_byte: int | None = None
+    nul_char: int | None = None
+    failed_at: int | None = None
+    head_parts: list[str] = []
+    head_full = False
+    while chunk:
+        digest.update(chunk)
+        if byte_nul and nul_byte is None and (found := chunk.find(b"\x00")) >= 0:
+            nul_byte = size + found
+        if failed_at is None:
+            pending = _pending(decoder)
+            try:
+                text = decoder.decode(chunk)
+            except UnicodeDecodeError as error:
+                failed_at = size - pending + error.start
+            else:
+                if (
+                    not byte_nul
+                    and nul_char is None
+                    and (found := text.find("\x00")) >= 0
+                ):
+                    nul_char = chars + found
+                chars += len(text)
+                if not head_full:
+                    head_parts.append(text)
+                    head_full = chars >= HEAD_SIZE and _has_line_break(head_parts)
+        size += len(chunk)
+        chunk = source.read(CHUNK_SIZE)
+    if failed_at is None:
+        try:
+            head_parts.append(decoder.decode(b"", final=True))
+        except UnicodeDecodeError:
+            failed_at = size - _pending(decoder)
+
+    if not any(head_parts) and failed_at is None:
+        raise ConversionError("empty-file", "the file is empty", 1)
+    if nul_byte is not None or nul_char is not None:
+        raise ConversionError(
+            "binary-data",
+            "NUL byte found: this is binary data, not CSV text",
+            _line_at(source, start, codec, nul_byte, nul_char),
+        )
+    if failed_at is not None:
+        if declared:
+            raise ConversionError(
+                "undecodable",
+                f"bytes that are not valid {codec}",
+                _line_at(source, start, codec, failed_at, None),
+            )
+        codec = _legacy_codec(source, start)
+        head_parts, head_full = _read_head(source, start, codec)
+
+    head = "".join(head_parts)
+    if head_full:
+        head = _whole_lines(head)
+    return Scan(codec, size, digest.hexdigest(), head, not head_full)
+
+
+def _read_at_least(source: BinaryIO, size: int) -> bytes:
+    data = source.read(CHUNK_SIZE)
+    while data and len(data) < size:
+        more = source.read(CHUNK_SIZE)
+        if not more:
+            break
+        data += more
+    return data
+
+
+def _initial_codec(first: bytes, encoding: str | None) -> str:
+    if encoding is None:
+        return _bom_codec(first) or "utf-8"
+    if encoding == "utf-8" and first.startswith(codecs.BOM_UTF8):
+        # Asked for UTF-8 and given a BOM: the BOM is not part of the header.
+        return "utf-8-sig"
+    return encoding
+
+
+def _bom_codec(first: bytes) -> str | None:
+    for bom, codec in _BOMS:
+        if first.startswith(bom):
+            return codec
+    return None
+
+
+def _ascii_compatible(codec: str) -> bool:
+    return not codec.startswith(("utf-16", "utf-32", "utf_16", "utf_32"))
+
+
+def _pending(decoder: codecs.IncrementalDecoder) -> int:
+    buffered, _ = decoder.getstate()
+    return len(buffered)
+
+
+def _has_line_break(parts: list[str]) -> bool:
+    return any("\n" in part or "\r" in part for part in parts)
+
+
+def _whole_lines(text: str) -> str:
+    cut = max(text.rfind("\n"), text.rfind("\r"))
+    return text[: cut + 1] if cut >= 0 else text
+
+
+def _line_at(
+    source: BinaryIO, start: int, codec: str, byte: int | None, char: int | None
+) -> int:
+    """Return the 1-based line holding the given byte or decoded character."""
+    source.seek(start)
+    decoder = codecs.getincrementaldecoder(codec)("replace")
+    bytes_left = byte if byte is not None else -1
+    chars_left = char if char is not None else -1
+    breaks = 0
+    after_cr = False
+    while bytes_left != 0 and chars_left != 0:
+        chunk = source.read(
+            CHUNK_SIZE if bytes_left < 0 else min(CHUNK_SIZE, bytes_left)
+        )
+        if not chunk:
+            break
+        if bytes_left > 0:
+            bytes_left -= len(chunk)
+        text = decoder.decode(chunk)
+        if chars_left >= 0:
+            text = text[:chars_left]
+            chars_left -= len(text)
+        if not text:
+            continue
+        breaks += text.count("\n") + text.count("\r") - text.count("\r\n")
+        # A CRLF split across two chunks is one line break, not two.
+        if after_cr and text[0] == "\n":
+            breaks -= 1
+        after_cr = text[-1] == "\r"
+    return breaks + 1
+
+
+def _legacy_codec(source: BinaryIO, start: int) -> str:
+    """Choose the single-byte codec for input that is not UTF-8."""
+    source.seek(start)
+    high: Counter[int] = Counter()
+    while chunk := source.read(CHUNK_SIZE):
+        high.update(chunk.translate(None, _ASCII))
+    if _CP1252_UNDEFINED.intersection(high):
+        return "mac_roman"
+    scores = {"cp1252": 0, "mac_roman": 0}
+    for codec in scores:
+        for byte, count in high.items():
+            char = bytes([byte]).decode(codec)
+            if char in _COMMON:
+                scores[codec] += 2 * count
+            elif char in _CAPITALS:
+                scores[codec] += count
+    return "mac_roman" if scores["mac_roman"] > scores["cp1252"] else "cp1252"
+
+
+def _read_head(source: BinaryIO, start: int, codec: str) -> tuple[list[str], bool]:
+    source.seek(start)
+    decoder = codecs.getincrementaldecoder(codec)("strict")
+    parts: list[str] = []
+    length = 0
+    while True:
+        chunk = source.read(CHUNK_SIZE)
+        parts.append(decoder.decode(chunk, final=not chunk))
+        length += len(parts[-1])
+        if not chunk:
+            return parts, False
+        if length >= HEAD_SIZE and _has_line_break(parts):
+            return parts, True

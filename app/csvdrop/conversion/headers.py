@@ -1,0 +1,30 @@
+"""Header names made into distinct JSON keys without losing a column."""
+
+from __future__ import annotations
+
+
+def record_keys(header: list[str]) -> list[str]:
+    """Return one distinct key per header field.
+
+    A blank name becomes ``column_N`` (N is its 1-based position). A repeated
+    name gets ``_2``, ``_3``, ... skipping every suffix that another column
+    already uses or will use, so no key ever overwrites another.
+    """
+    names = [
+        name if name.strip() else f"column_{position}"
+        for position, name in enumerate(header, start=1)
+    ]
+    taken = set(names)
+    seen: set[str] = set()
+    keys: list[str] = []
+    for name in names:
+        key = name
+        if name in seen:
+            suffix = 2
+            while f"{name}_{suffix}" in taken:
+                suffix += 1
+            key = f"{name}_{suffix}"
+            taken.add(key)
+        seen.add(name)
+        keys.append(key)
+    return keys

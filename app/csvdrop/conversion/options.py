@@ -1,0 +1,81 @@
+"""What a caller may ask of a conversion, checked when it is built."""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass
+
+from csvdrop.conversion.errors import ConversionError
+
+FORMATS = ("json", "ndjson")
+TYPES = ("string", "infer")
+DETECTED_DELIMITERS = (",", ";", "\t", "|")
+_DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";"}
+_MEDIA_TYPES = {"json": "application/json", "ndjson": "application/x-ndjson"}
+
+
+@dataclass(frozen=True)
+class ConversionOptions:
+    """Output format, value typing, and the dialect when not detected.
+
+    ``delimiter`` also accepts ``tab`` (or a backslash-t) for a tab, and
+    ``encoding`` any Python text codec name; an empty string means "detect",
+    as None does.
+    """
+
+    format: str = "json"
+    types: str = "string"
+    delimiter: str | None = None
+    encoding: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.format not in FORMATS:
+            raise ConversionError(
+                "invalid-option",
+                f"format must be one of {', '.join(FORMATS)}, not {self.format!r}",
+            )
+        if self.types not in TYPES:
+            raise ConversionError(
+                "invalid-option",
+                f"types must be one of {', '.join(TYPES)}, not {self.types!r}",
+            )
+        object.__setattr__(self, "delimiter", _check_delimiter(self.delimiter))
+        object.__setattr__(self, "encoding", _check_encoding(self.encoding))
+
+
+def media_type(format: str) -> str:
+    """Return the Content-Type of a conversion's output in ``format``."""
+    try:
+        return _MEDIA_TYPES[format]
+    except KeyError:
+        raise ConversionError(
+            "invalid-option", f"format must be one of {', '.join(FORMATS)}"
+        ) from None
+
+
+def _check_delimiter(delimiter: str | None) -> str | None:
+    if delimiter is None or delimiter == "":
+        return None
+    delimiter = _DELIMITER_NAMES.get(delimiter.lower(), delimiter)
+    # A quote or a line break as the delimiter would make every file ambiguous.
+    if len(delimiter) != 1 or delimiter in '"\r\n\x00':
+        raise ConversionError(
+            "invalid-option",
+            f"delimiter must be one character other than a quote or a line break, "
+            f"not {delimiter!r}",
+        )
+    return delimiter
+
+
+def _check_encoding(encoding: str | None) -> str | None:
+    if encoding is None or encoding == "":
+        return None
+    try:
+        # Decoding nothing proves the name is a codec that turns bytes into text
+        # (codecs.lookup alone also accepts rot13 and base64).
+        b"".decode(encoding)
+        return codecs.lookup(encoding).name
+    except LookupError:
+        raise ConversionError(
+            "invalid-option", f"unknown text encoding {encoding!r}"
+        ) from None
