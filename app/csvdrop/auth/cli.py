@@ -40,14 +40,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="make a random password and print it once",
     )
-    add.set_defaults(func=run, user_command=_add)
+    add.set_defaults(handler=run, user_command=_add)
 
     listing = actions.add_parser("list", help="print the user names, one a line")
-    listing.set_defaults(func=run, user_command=_list)
+    listing.set_defaults(handler=run, user_command=_list)
 
     remove = actions.add_parser("remove", help="delete a user and end their tokens")
     remove.add_argument("name")
-    remove.set_defaults(func=run, user_command=_remove)
+    remove.set_defaults(handler=run, user_command=_remove)
 
     passwd = actions.add_parser(
         "passwd", help="change a user's password and end their tokens"
@@ -58,7 +58,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="make a random password and print it once",
     )
-    passwd.set_defaults(func=run, user_command=_passwd)
+    passwd.set_defaults(handler=run, user_command=_passwd)
 
 
 def _users(args: argparse.Namespace) -> UsersFile:
