@@ -1,1 +1,37 @@
 """csvdrop: lossless streaming CSV to JSON conversion into S3."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the csvdrop web app from its settings and the given overrides."""
+    # Imported here so that `csvdrop convert` never pays for Flask and boto3.
+    from csvdrop import api, auth, logs, metrics, problems, web
+    from csvdrop import config as settings
+    from csvdrop.storage import Storage
+
+    values = settings.load(config)
+    logs.configure(str(values["LOG_LEVEL"]))
+
+    app = Flask(__name__)
+    app.config.update(values)
+    app.config["MAX_CONTENT_LENGTH"] = values["MAX_UPLOAD_BYTES"]
+    app.config["MAX_FORM_MEMORY_SIZE"] = values["MAX_FORM_MEMORY_BYTES"]
+    app.config["MAX_FORM_PARTS"] = values["MAX_FORM_PARTS"]
+    # Flask sorts keys by default; records read better in their own order.
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    # Order matters: the request id must exist before auth can refuse a call.
+    logs.init_app(app)
+    metrics.init_app(app)
+    problems.init_app(app)
+    auth.init_app(app)
+    app.extensions[api.STORAGE_EXTENSION] = Storage.from_config(app.config)
+    app.register_blueprint(api.bp)
+    web.init_app(app)
+    return app

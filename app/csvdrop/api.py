@@ -1,0 +1,424 @@
+"""The REST API under /api/v1: upload a CSV, list, read and fetch uploads."""
+
+from __future__ import annotations
+
+import logging
+import re
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, replace
+from datetime import UTC, datetime
+from typing import Any, BinaryIO, cast
+from urllib.parse import quote
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    redirect,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import FileStorage
+
+from csvdrop import metrics
+from csvdrop.auth import current_username
+from csvdrop.conversion import (
+    ConversionError,
+    ConversionOptions,
+    ConversionSummary,
+    convert,
+    media_type,
+)
+from csvdrop.problems import Problem
+from csvdrop.storage import (
+    Conflict,
+    NotFound,
+    Storage,
+    StorageError,
+    UploadRecord,
+    new_upload_id,
+    sanitize_name,
+)
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+STORAGE_EXTENSION = "csvdrop.storage"
+OPTION_NAMES = ("format", "types", "delimiter", "encoding")
+MAX_PAGE_SIZE = 100
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_EXTENSIONS = {"application/json": "json", "application/x-ndjson": "ndjson"}
+# Friendlier spellings of the tab delimiter, which is awkward in a URL or form.
+_DELIMITER_NAMES = {"tab": "\t", "\\t": "\t"}
+
+
+def get_storage() -> Storage:
+    """Return the storage of the current app."""
+    storage: Storage = current_app.extensions[STORAGE_EXTENSION]
+    return storage
+
+
+def record_document(record: UploadRecord) -> dict[str, Any]:
+    """Return the API's view of an upload record."""
+    document: dict[str, Any] = asdict(record)
+    document["content_url"] = url_for("api.get_content", upload_id=record.id)
+    return document
+
+
+def _storage_unavailable(err: StorageError) -> Problem:
+    log.error("storage failed: %s", err)
+    return Problem(
+        503,
+        "storage-unavailable",
+        "Storage unavailable",
+        "the object store did not answer; nothing was stored, try again later",
+        headers={"Retry-After": "30"},
+    )
+
+
+# -- reading the request ------------------------------------------------------
+
+
+def _read_options(form: Mapping[str, str]) -> ConversionOptions:
+    given: dict[str, Any] = {}
+    for name in OPTION_NAMES:
+        value = form.get(name) or request.args.get(name)
+        if value:
+            given[name] = (
+                _DELIMITER_NAMES.get(value, value) if name == "delimiter" else value
+            )
+    try:
+        return ConversionOptions(**given)
+    except ConversionError as err:
+        raise Problem(400, "invalid-option", "Invalid option", str(err)) from err
+
+
+def _spool_body() -> BinaryIO:
+    limit = int(current_app.config["SPOOL_MEMORY_BYTES"])
+    # Closed by create_upload once the upload is stored or refused.
+    spool = tempfile.SpooledTemporaryFile(max_size=limit)
+    while chunk := request.stream.read(1024 * 1024):
+        spool.write(chunk)
+    spool.seek(0)
+    return cast(BinaryIO, spool)
+
+
+def _read_source() -> tuple[BinaryIO, str, ConversionOptions]:
+    """Return the uploaded bytes, their sanitized name and the options."""
+    mimetype = request.mimetype
+    if mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if not isinstance(upload, FileStorage):
+            if "file" in request.form:
+                raise Problem(
+                    400,
+                    "file-sent-as-text",
+                    "File sent as a text field",
+                    "field 'file' arrived as a plain text field, which cannot"
+                    " keep the file's bytes and encoding: send it as a file part"
+                    " (curl -F file=@data.csv) or as a text/csv request body",
+                )
+            raise Problem(
+                400,
+                "file-missing",
+                "No file",
+                "the multipart form has no part named 'file'",
+            )
+        options = _read_options(request.form)
+        source = cast(BinaryIO, upload.stream)
+        return source, sanitize_name(upload.filename or ""), options
+    if mimetype in {"text/csv", "application/csv"}:
+        options = _read_options({})
+        name = sanitize_name(request.args.get("filename", ""))
+        return _spool_body(), name, options
+    raise Problem(
+        415,
+        "unsupported-media-type",
+        "Unsupported Media Type",
+        "send a multipart/form-data form with field 'file', or a text/csv body",
+    )
+
+
+# -- storing ------------------------------------------------------------------
+
+
+def _store(
+    storage: Storage,
+    owner: str,
+    upload_id: str,
+    source: BinaryIO,
+    source_name: str,
+    options: ConversionOptions,
+) -> tuple[UploadRecord, ConversionSummary]:
+    content_type = media_type(options.format)
+    key = storage.object_key(upload_id, _EXTENSIONS.get(content_type, "json"))
+    conversion = convert(source, options)
+    metadata = {
+        "source-name": source_name,
+        "uploader": quote(owner, safe=""),
+        "upload-id": upload_id,
+    }
+
+    def final_metadata() -> dict[str, str]:
+        return {
+            "sha256": conversion.summary.sha256,
+            "rows": str(conversion.summary.rows),
+        }
+
+    storage.put_document(
+        key,
+        conversion,
+        content_type=content_type,
+        metadata=metadata,
+        final_metadata=final_metadata,
+    )
+    summary = conversion.summary
+    record = UploadRecord(
+        id=upload_id,
+        owner=owner,
+        bucket=storage.bucket,
+        key=key,
+        source_name=source_name,
+        format=options.format,
+        content_type=content_type,
+        rows=summary.rows,
+        columns=list(summary.columns),
+        encoding=summary.encoding,
+        delimiter=summary.delimiter,
+        bytes_in=summary.bytes_in,
+        bytes_out=summary.bytes_out,
+        sha256=summary.sha256,
+        created=datetime.now(UTC).isoformat(timespec="milliseconds"),
+    )
+    try:
+        storage.put_record(record)
+    except BaseException:
+        storage.delete_document(key)
+        raise
+    return record, summary
+
+
+def _replay(storage: Storage, owner: str, idempotency_key: str) -> Response | None:
+    """Answer a retried request with the record its first attempt stored."""
+    upload_id = storage.find_idempotent(owner, idempotency_key)
+    if upload_id is None:
+        return None
+    try:
+        record = storage.get_record(owner, upload_id)
+    except NotFound:
+        raise Problem(
+            409,
+            "upload-in-progress",
+            "Upload in progress",
+            "an upload with this Idempotency-Key is still being stored;"
+            " retry when it has finished",
+            headers={"Retry-After": "5"},
+        ) from None
+    response = jsonify(record_document(record))
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _claim(
+    storage: Storage, owner: str, idempotency_key: str, upload_id: str
+) -> Response | None:
+    """Reserve the key for this upload, or answer the earlier attempt's record."""
+    replayed = _replay(storage, owner, idempotency_key)
+    if replayed is not None:
+        return replayed
+    try:
+        storage.claim_idempotent(owner, idempotency_key, upload_id)
+    except Conflict:
+        # A concurrent request claimed the key between our look and our claim.
+        replayed = _replay(storage, owner, idempotency_key)
+        if replayed is not None:
+            return replayed
+        raise Problem(
+            409,
+            "upload-in-progress",
+            "Upload in progress",
+            "another request with this Idempotency-Key is being handled;"
+            " retry when it has finished",
+            headers={"Retry-After": "5"},
+        ) from None
+    return None
+
+
+@bp.post("/uploads")
+def create_upload() -> ResponseReturnValue:
+    """Convert the uploaded CSV, store the JSON and answer the upload record."""
+    source, source_name, options = _read_source()
+    with source:
+        return _create_upload(source, source_name, options)
+
+
+def _create_upload(
+    source: BinaryIO, source_name: str, options: ConversionOptions
+) -> ResponseReturnValue:
+    owner = current_username()
+    storage = get_storage()
+    counters = metrics.get()
+    idempotency_key = request.headers.get(IDEMPOTENCY_HEADER)
+    if idempotency_key is not None and not _IDEMPOTENCY_KEY.match(idempotency_key):
+        raise Problem(
+            400,
+            "invalid-idempotency-key",
+            "Invalid Idempotency-Key",
+            "an Idempotency-Key is 1 to 255 printable ASCII characters",
+        )
+
+    upload_id = new_upload_id()
+    started = time.perf_counter()
+    try:
+        if idempotency_key is not None:
+            replayed = _claim(storage, owner, idempotency_key, upload_id)
+            if replayed is not None:
+                return replayed
+        try:
+            record, summary = _store(
+                storage, owner, upload_id, source, source_name, options
+            )
+        except BaseException:
+            if idempotency_key is not None:
+                storage.release_idempotent(owner, idempotency_key)
+            raise
+    except ConversionError as err:
+        counters.uploads.labels("rejected").inc()
+        log.info(
+            "upload %s by %s rejected: %s",
+            upload_id,
+            owner,
+            err.kind,
+            extra={"upload_id": upload_id, "line": err.line},
+        )
+        status, title = (
+            (400, "Invalid option")
+            if err.kind == "invalid-option"
+            else (422, "Invalid CSV")
+        )
+        raise Problem(status, err.kind, title, str(err), line=err.line) from err
+    except StorageError as err:
+        counters.uploads.labels("failed").inc()
+        raise _storage_unavailable(err) from err
+
+    duration_ms = round((time.perf_counter() - started) * 1000, 1)
+    counters.uploads.labels("stored").inc()
+    counters.bytes_in.inc(record.bytes_in)
+    counters.bytes_out.inc(record.bytes_out)
+    log.info(
+        "upload %s stored by %s",
+        record.id,
+        owner,
+        extra={
+            "upload_id": record.id,
+            "rows": record.rows,
+            "bytes_in": record.bytes_in,
+            "bytes_out": record.bytes_out,
+            "duration_ms": duration_ms,
+        },
+    )
+    document = record_document(record)
+    document["preview"] = summary.preview
+    location = url_for("api.get_upload", upload_id=record.id)
+    return jsonify(document), 201, {"Location": location}
+
+
+# -- reading uploads ----------------------------------------------------------
+
+
+def _page_size() -> int:
+    default = int(current_app.config["PAGE_SIZE"])
+    text = request.args.get("limit")
+    if text is None:
+        return min(default, MAX_PAGE_SIZE)
+    if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE_SIZE:
+        raise Problem(
+            400,
+            "invalid-limit",
+            "Invalid limit",
+            f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}",
+        )
+    return int(text)
+
+
+@bp.get("/uploads")
+def list_uploads() -> Response:
+    """List the caller's uploads, newest first, one page at a time."""
+    owner = current_username()
+    limit = _page_size()
+    cursor = request.args.get("cursor") or None
+    try:
+        records, next_cursor = get_storage().list_records(owner, limit, cursor)
+    except NotFound:
+        raise Problem(
+            400,
+            "invalid-cursor",
+            "Invalid cursor",
+            "cursor must be the next_cursor of an earlier page",
+        ) from None
+    except StorageError as err:
+        raise _storage_unavailable(err) from err
+
+    response = jsonify(
+        {
+            "items": [record_document(record) for record in records],
+            "next_cursor": next_cursor,
+        }
+    )
+    if next_cursor is not None:
+        next_url = url_for("api.list_uploads", limit=limit, cursor=next_cursor)
+        response.headers["Link"] = f'<{next_url}>; rel="next"'
+    return response
+
+
+def _own_record(upload_id: str) -> UploadRecord:
+    try:
+        return get_storage().get_record(current_username(), upload_id)
+    except NotFound:
+        raise Problem(
+            404, "upload-not-found", "Upload not found", f"no upload {upload_id}"
+        ) from None
+    except StorageError as err:
+        raise _storage_unavailable(err) from err
+
+
+@bp.get("/uploads/<upload_id>")
+def get_upload(upload_id: str) -> Response:
+    """Answer the caller's upload record with that id."""
+    return jsonify(record_document(_own_record(upload_id)))
+
+
+@bp.get("/uploads/<upload_id>/content")
+def get_content(upload_id: str) -> ResponseReturnValue:
+    """Stream the converted document, or redirect to a presigned URL."""
+    record = _own_record(upload_id)
+    storage = get_storage()
+    if current_app.config["CONTENT_PRESIGNED"]:
+        seconds = int(current_app.config["PRESIGNED_URL_SECONDS"])
+        return redirect(storage.presigned_url(record, seconds), 302)
+
+    try:
+        chunks = storage.open_document(record)
+    except NotFound:
+        raise Problem(
+            404, "upload-not-found", "Upload not found", f"no upload {upload_id}"
+        ) from None
+    except StorageError as err:
+        raise _storage_unavailable(err) from err
+    stem = record.source_name.rsplit(".", 1)[0] or "upload"
+    download = replace(record, source_name=f"{stem}.{record.key.rsplit('.', 1)[-1]}")
+    return Response(
+        stream_with_context(chunks),
+        mimetype=record.content_type,
+        headers={
+            "Content-Length": str(record.bytes_out),
+            "Content-Disposition": f'attachment; filename="{download.source_name}"',
+        },
+    )

@@ -1,0 +1,454 @@
+"""Converted uploads and their records in an S3 bucket.
+
+The bucket holds three kinds of objects:
+
+- ``uploads/YYYY/MM/DD/<id>.<ext>``: the converted document;
+- ``records/<owner>/<newest-first stamp>-<id>.json``: the upload record, so
+  every app instance sees the same list without a local database, and a
+  plain prefix listing returns a user's uploads newest first;
+- ``idempotency/<owner>/<sha256 of the key>.json``: the upload id that an
+  ``Idempotency-Key`` header already produced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import secrets
+import time
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import boto3
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+log = logging.getLogger(__name__)
+
+# S3 refuses a multipart part under 5 MiB (except the last one).
+MIN_PART_SIZE = 5 * 1024 * 1024
+# CopyObject is limited to 5 GiB; larger objects are copied in parts.
+SINGLE_COPY_LIMIT = 5 * 1024 * 1024 * 1024
+
+_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+_ID_PATTERN = re.compile(r"^[0-9a-hjkmnp-tv-z]{26}$")
+_STAMP_DIGITS = 13
+_STAMP_LIMIT = 10**_STAMP_DIGITS - 1
+
+
+class StorageError(Exception):
+    """The object store failed or could not be reached."""
+
+
+class NotFound(LookupError):
+    """No upload with that id belongs to the caller."""
+
+
+class Conflict(Exception):
+    """Another request already claimed the same idempotency key."""
+
+
+@dataclass(frozen=True)
+class UploadRecord:
+    """What csvdrop knows about one stored upload."""
+
+    id: str
+    owner: str
+    bucket: str
+    key: str
+    source_name: str
+    format: str
+    content_type: str
+    rows: int
+    columns: list[str]
+    encoding: str
+    delimiter: str
+    bytes_in: int
+    bytes_out: int
+    sha256: str
+    created: str
+
+    def to_json(self) -> bytes:
+        """Return the record as the JSON stored beside the upload."""
+        return json.dumps(asdict(self), ensure_ascii=False).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes) -> UploadRecord:
+        """Read a record back from its stored JSON."""
+        return cls(**json.loads(data))
+
+
+def new_upload_id(now: float | None = None) -> str:
+    """Return a fresh upload id: milliseconds since the epoch, then randomness."""
+    millis = int((time.time() if now is None else now) * 1000)
+    stamp = "".join(_ALPHABET[(millis >> shift) & 31] for shift in range(45, -1, -5))
+    return stamp + "".join(secrets.choice(_ALPHABET) for _ in range(16))
+
+
+def is_upload_id(text: str) -> bool:
+    """Tell whether text has the shape of an upload id."""
+    return bool(_ID_PATTERN.match(text))
+
+
+def _id_millis(upload_id: str) -> int:
+    millis = 0
+    for char in upload_id[:10]:
+        millis = millis * 32 + _ALPHABET.index(char)
+    return millis
+
+
+def sanitize_name(name: str, fallback: str = "upload.csv") -> str:
+    """Return name reduced to a short ASCII file name safe in S3 metadata."""
+    base = re.split(r"[\\/]", name)[-1]
+    ascii_name = (
+        unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode("ascii")
+    )
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", ascii_name).strip("._")[:128]
+    return cleaned or fallback
+
+
+def _owner_prefix(owner: str) -> str:
+    return quote(owner, safe="")
+
+
+class Storage:
+    """Stores converted uploads and their records in one bucket."""
+
+    def __init__(
+        self,
+        client: S3Client,
+        bucket: str,
+        *,
+        kms_key_id: str | None = None,
+        encryption: bool = True,
+        part_size: int = 8 * 1024 * 1024,
+    ) -> None:
+        if part_size < MIN_PART_SIZE:
+            raise ValueError("S3 multipart parts must be at least 5 MiB")
+        self.client = client
+        self.bucket = bucket
+        self.kms_key_id = kms_key_id
+        self.encryption = encryption
+        self.part_size = part_size
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Storage:
+        """Build the storage from the app's settings."""
+        client = boto3.client(
+            "s3",
+            endpoint_url=config["S3_ENDPOINT_URL"],
+            region_name=config["S3_REGION"],
+            aws_access_key_id=config["S3_ACCESS_KEY_ID"],
+            aws_secret_access_key=config["S3_SECRET_ACCESS_KEY"],
+            config=Config(
+                connect_timeout=config["S3_CONNECT_TIMEOUT"],
+                read_timeout=config["S3_READ_TIMEOUT"],
+                retries={"max_attempts": config["S3_MAX_ATTEMPTS"], "mode": "standard"},
+                s3={"addressing_style": "path"},
+            ),
+        )
+        return cls(
+            client,
+            config["S3_BUCKET"],
+            kms_key_id=config["S3_KMS_KEY_ID"],
+            encryption=config["S3_SERVER_SIDE_ENCRYPTION"],
+            part_size=config["S3_PART_SIZE"],
+        )
+
+    # -- keys ---------------------------------------------------------------
+
+    @staticmethod
+    def object_key(upload_id: str, extension: str) -> str:
+        """Return the key of the converted document for an upload id."""
+        created = datetime.fromtimestamp(_id_millis(upload_id) / 1000, UTC)
+        return f"uploads/{created:%Y/%m/%d}/{upload_id}.{extension}"
+
+    @staticmethod
+    def record_key(owner: str, upload_id: str) -> str:
+        """Return the key of an upload's record; later uploads sort first."""
+        stamp = _STAMP_LIMIT - _id_millis(upload_id)
+        return (
+            f"records/{_owner_prefix(owner)}/{stamp:0{_STAMP_DIGITS}d}-{upload_id}.json"
+        )
+
+    @staticmethod
+    def idempotency_key(owner: str, key: str) -> str:
+        """Return where the upload id for a client's idempotency key is kept."""
+        digest = hashlib.sha256(key.encode()).hexdigest()
+        return f"idempotency/{_owner_prefix(owner)}/{digest}.json"
+
+    def _encryption_args(self) -> dict[str, Any]:
+        if not self.encryption:
+            return {}
+        if self.kms_key_id:
+            return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self.kms_key_id}
+        return {"ServerSideEncryption": "AES256"}
+
+    # -- health -------------------------------------------------------------
+
+    def ping(self) -> None:
+        """Check that the bucket answers; raise StorageError when it does not."""
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except (BotoCoreError, ClientError) as err:
+            raise StorageError(f"bucket {self.bucket} is not reachable") from err
+
+    # -- documents ----------------------------------------------------------
+
+    def put_document(
+        self,
+        key: str,
+        chunks: Iterable[bytes],
+        *,
+        content_type: str,
+        metadata: Mapping[str, str],
+        final_metadata: Callable[[], Mapping[str, str]] | None = None,
+    ) -> None:
+        """Stream chunks into one object, or leave nothing behind on any failure.
+
+        Output up to one part size goes up as a single PUT. Anything larger
+        becomes a multipart upload that is aborted on any failure, including
+        an error raised by ``chunks`` itself, which is re-raised unchanged.
+        ``final_metadata`` is called once ``chunks`` is exhausted, for values
+        such as the row count that are known only then; a multipart object
+        gets them by a server-side copy onto itself.
+        """
+        buffer = bytearray()
+        upload_id: str | None = None
+        parts: list[Any] = []
+        args: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Key": key,
+            "ContentType": content_type,
+            "Metadata": dict(metadata),
+            **self._encryption_args(),
+        }
+        try:
+            for chunk in chunks:
+                buffer += chunk
+                while len(buffer) >= self.part_size:
+                    if upload_id is None:
+                        upload_id = self.client.create_multipart_upload(**args)[
+                            "UploadId"
+                        ]
+                    part = bytes(buffer[: self.part_size])
+                    del buffer[: self.part_size]
+                    parts.append(
+                        self._upload_part(key, upload_id, len(parts) + 1, part)
+                    )
+
+            if upload_id is None:
+                if final_metadata is not None:
+                    args["Metadata"] = {**metadata, **final_metadata()}
+                self.client.put_object(Body=bytes(buffer), **args)
+                return
+            if buffer:
+                parts.append(
+                    self._upload_part(key, upload_id, len(parts) + 1, bytes(buffer))
+                )
+            self.client.complete_multipart_upload(
+                Bucket=self.bucket,
+                Key=key,
+                UploadId=upload_id,
+                MultipartUpload={"Parts": parts},
+            )
+        except BaseException as err:
+            if upload_id is not None:
+                self._abort(key, upload_id)
+            if isinstance(err, BotoCoreError | ClientError):
+                raise StorageError(f"storing {key} failed: {err}") from err
+            raise
+
+        if final_metadata is not None:
+            try:
+                self.replace_metadata(
+                    key,
+                    content_type=content_type,
+                    metadata={**metadata, **final_metadata()},
+                )
+            except BaseException:
+                self.delete_document(key)
+                raise
+
+    def _upload_part(
+        self, key: str, upload_id: str, number: int, body: bytes
+    ) -> dict[str, Any]:
+        answer = self.client.upload_part(
+            Bucket=self.bucket,
+            Key=key,
+            UploadId=upload_id,
+            PartNumber=number,
+            Body=body,
+        )
+        return {"PartNumber": number, "ETag": answer["ETag"]}
+
+    def _abort(self, key: str, upload_id: str) -> None:
+        try:
+            self.client.abort_multipart_upload(
+                Bucket=self.bucket, Key=key, UploadId=upload_id
+            )
+        except (BotoCoreError, ClientError):
+            # The store is likely down; S3's lifecycle rule for incomplete
+            # multipart uploads (set by the Terraform bucket) reaps the parts.
+            log.exception("aborting multipart upload of %s failed", key)
+        else:
+            log.info("multipart upload of %s aborted", key)
+
+    def replace_metadata(
+        self,
+        key: str,
+        *,
+        content_type: str,
+        metadata: Mapping[str, str],
+    ) -> None:
+        """Rewrite an object's metadata in place (a server-side copy)."""
+        extra: dict[str, Any] = {
+            "ContentType": content_type,
+            "Metadata": dict(metadata),
+            "MetadataDirective": "REPLACE",
+            **self._encryption_args(),
+        }
+        try:
+            self.client.copy(
+                {"Bucket": self.bucket, "Key": key},
+                self.bucket,
+                key,
+                ExtraArgs=extra,
+                Config=TransferConfig(
+                    multipart_threshold=SINGLE_COPY_LIMIT,
+                    multipart_chunksize=self.part_size * 64,
+                ),
+            )
+        except (BotoCoreError, ClientError) as err:
+            raise StorageError(f"updating metadata of {key} failed: {err}") from err
+
+    def delete_document(self, key: str) -> None:
+        """Remove a document, logging instead of raising when the store fails."""
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=key)
+        except (BotoCoreError, ClientError):
+            log.exception("deleting %s failed", key)
+
+    def open_document(self, record: UploadRecord) -> Iterator[bytes]:
+        """Return the stored document of a record as a stream of chunks."""
+        try:
+            answer = self.client.get_object(Bucket=self.bucket, Key=record.key)
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+                raise NotFound(record.id) from err
+            raise StorageError(f"reading {record.key} failed: {err}") from err
+        except BotoCoreError as err:
+            raise StorageError(f"reading {record.key} failed: {err}") from err
+        body = answer["Body"]
+        return body.iter_chunks(chunk_size=1024 * 1024)
+
+    def presigned_url(self, record: UploadRecord, seconds: int) -> str:
+        """Return a URL that fetches the document without credentials for a while."""
+        return self.client.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": self.bucket, "Key": record.key},
+            ExpiresIn=seconds,
+        )
+
+    # -- records ------------------------------------------------------------
+
+    def _put_json(self, key: str, body: bytes, **conditions: Any) -> None:
+        self.client.put_object(
+            Bucket=self.bucket,
+            Key=key,
+            Body=body,
+            ContentType="application/json",
+            **self._encryption_args(),
+            **conditions,
+        )
+
+    def _get_json(self, key: str) -> bytes | None:
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+                return None
+            raise StorageError(f"reading {key} failed: {err}") from err
+        except BotoCoreError as err:
+            raise StorageError(f"reading {key} failed: {err}") from err
+
+    def put_record(self, record: UploadRecord) -> None:
+        """Store an upload's record beside the document."""
+        try:
+            self._put_json(self.record_key(record.owner, record.id), record.to_json())
+        except (BotoCoreError, ClientError) as err:
+            raise StorageError(f"storing record {record.id} failed: {err}") from err
+
+    def get_record(self, owner: str, upload_id: str) -> UploadRecord:
+        """Return the caller's record with that id, or raise NotFound."""
+        if not is_upload_id(upload_id):
+            raise NotFound(upload_id)
+        data = self._get_json(self.record_key(owner, upload_id))
+        if data is None:
+            raise NotFound(upload_id)
+        return UploadRecord.from_json(data)
+
+    def list_records(
+        self, owner: str, limit: int, after: str | None = None
+    ) -> tuple[list[UploadRecord], str | None]:
+        """Return up to limit records of owner, newest first, and the next cursor."""
+        prefix = f"records/{_owner_prefix(owner)}/"
+        args: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix}
+        args["MaxKeys"] = limit
+        if after is not None:
+            if not is_upload_id(after):
+                raise NotFound(after)
+            args["StartAfter"] = self.record_key(owner, after)
+        try:
+            answer = self.client.list_objects_v2(**args)
+        except (BotoCoreError, ClientError) as err:
+            raise StorageError(f"listing records of {owner} failed: {err}") from err
+
+        records = []
+        for item in answer.get("Contents", []):
+            data = self._get_json(item["Key"])
+            if data is not None:
+                records.append(UploadRecord.from_json(data))
+        more = answer.get("IsTruncated", False) and records
+        return records, records[-1].id if more else None
+
+    # -- idempotency --------------------------------------------------------
+
+    def find_idempotent(self, owner: str, key: str) -> str | None:
+        """Return the upload id an earlier request with this key produced."""
+        data = self._get_json(self.idempotency_key(owner, key))
+        if data is None:
+            return None
+        upload_id: str = json.loads(data)["id"]
+        return upload_id
+
+    def claim_idempotent(self, owner: str, key: str, upload_id: str) -> None:
+        """Record that this key produced upload_id; raise Conflict if taken."""
+        body = json.dumps({"id": upload_id}).encode()
+        try:
+            self._put_json(self.idempotency_key(owner, key), body, IfNoneMatch="*")
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") == "PreconditionFailed":
+                raise Conflict(key) from err
+            raise StorageError(f"storing idempotency key failed: {err}") from err
+        except BotoCoreError as err:
+            raise StorageError(f"storing idempotency key failed: {err}") from err
+
+    def release_idempotent(self, owner: str, key: str) -> None:
+        """Forget an idempotency key whose upload failed, so a retry can run."""
+        try:
+            self.client.delete_object(
+                Bucket=self.bucket, Key=self.idempotency_key(owner, key)
+            )
+        except (BotoCoreError, ClientError):
+            log.exception("forgetting an idempotency key failed")

@@ -1,0 +1,73 @@
+"""The page shell at /, the health probes and the security headers."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Flask, Response, jsonify, render_template
+
+from csvdrop.api import get_storage
+from csvdrop.auth import public
+from csvdrop.storage import StorageError
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("web", __name__)
+
+# Every script and style comes from the app itself; nothing inline, no CDN.
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    )
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+@bp.get("/")
+@public
+def index() -> str:
+    """Serve the page shell; the script fetches everything else."""
+    return render_template("index.html")
+
+
+@bp.get("/healthz")
+@public
+def healthz() -> Response:
+    """Say the process is alive, without touching any dependency."""
+    return jsonify({"status": "ok"})
+
+
+@bp.get("/readyz")
+@public
+def readyz() -> Response | tuple[Response, int]:
+    """Say whether the bucket answers, for deploys and monitoring."""
+    try:
+        get_storage().ping()
+    except StorageError as err:
+        log.warning("not ready: %s", err)
+        return jsonify({"status": "unavailable", "storage": "unreachable"}), 503
+    return jsonify({"status": "ok", "storage": "ok"})
+
+
+def init_app(app: Flask) -> None:
+    """Register the page and add the security headers to every response."""
+    app.register_blueprint(bp)
+
+    @app.after_request
+    def add_security_headers(response: Response) -> Response:
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
