@@ -22,7 +22,7 @@ from typing import Any
 from flask import Flask, Response, current_app, g, request
 from flask_jwt_extended import JWTManager, get_jwt_identity, verify_jwt_in_request
 from flask_jwt_extended.exceptions import CSRFError
-from flask_limiter import Limiter, RequestLimit
+from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
 from csvdrop.auth import views
@@ -98,8 +98,10 @@ def init_app(app: Flask) -> None:
         storage_uri=str(setting("RATE_LIMIT_STORAGE_URI")),
         strategy="moving-window",
         headers_enabled=True,
-        on_breach=_rate_limited,
     )
+    # More specific than any HTTPException handler of the service, so the
+    # answer keeps its own wording; the limiter adds Retry-After afterwards.
+    app.register_error_handler(RateLimitExceeded, _rate_limited)
     app.register_blueprint(
         views.create_blueprint(limiter, str(setting("LOGIN_RATE_LIMIT")))
     )
@@ -218,13 +220,13 @@ def _answer_token_faults(app: Flask, manager: JWTManager, users: UsersFile) -> N
         )
 
 
-def _rate_limited(limit: RequestLimit) -> Response:
+def _rate_limited(error: RateLimitExceeded) -> Response:
     log.warning("login rate limit hit by %s", get_remote_address())
     return problem(
         429,
         "rate-limited",
         "Too many login attempts",
-        f"Too many login attempts from this address (limit: {limit.limit}):"
+        f"Too many login attempts from this address (limit: {error.limit.limit}):"
         " retry after the number of seconds in the Retry-After header.",
     )
 
