@@ -27,8 +27,8 @@ from flask_limiter.util import get_remote_address
 
 from csvdrop.auth import views
 from csvdrop.auth.marks import is_public, public
-from csvdrop.auth.problems import problem
 from csvdrop.auth.users import UsersFile
+from csvdrop.problems import Problem, response
 
 EXTENSION_KEY = views.EXTENSION_KEY
 # An HS256 key shorter than the hash it feeds is guessable offline from any
@@ -159,9 +159,8 @@ def _jwt_config(app: Flask, setting: Callable[[str], Any]) -> dict[str, object]:
 
 
 def _unauthorized(slug: str, title: str, detail: str) -> Response:
-    return problem(
-        401, slug, title, detail, {"WWW-Authenticate": 'Bearer realm="csvdrop"'}
-    )
+    challenge = {"WWW-Authenticate": 'Bearer realm="csvdrop"'}
+    return response(Problem(401, slug, title, detail, headers=challenge))
 
 
 def _answer_token_faults(app: Flask, manager: JWTManager, users: UsersFile) -> None:
@@ -211,23 +210,29 @@ def _answer_token_faults(app: Flask, manager: JWTManager, users: UsersFile) -> N
     # Registered after JWTManager's own handler, so this one answers.
     @app.errorhandler(CSRFError)
     def csrf_failed(_error: CSRFError) -> Response:
-        return problem(
-            403,
-            "csrf-failed",
-            "CSRF check failed",
-            "A request authenticated by cookie must repeat the csrf_access_token"
-            " cookie (csrf_refresh_token for refresh) in the X-CSRF-TOKEN header.",
+        return response(
+            Problem(
+                403,
+                "csrf-failed",
+                "CSRF check failed",
+                "A request authenticated by cookie must repeat the"
+                " csrf_access_token cookie (csrf_refresh_token for refresh) in"
+                " the X-CSRF-TOKEN header.",
+            )
         )
 
 
 def _rate_limited(error: RateLimitExceeded) -> Response:
     log.warning("login rate limit hit by %s", get_remote_address())
-    return problem(
-        429,
-        "rate-limited",
-        "Too many login attempts",
-        f"Too many login attempts from this address (limit: {error.limit.limit}):"
-        " retry after the number of seconds in the Retry-After header.",
+    return response(
+        Problem(
+            429,
+            "rate-limited",
+            "Too many login attempts",
+            f"Too many login attempts from this address (limit:"
+            f" {error.limit.limit}): retry after the number of seconds in the"
+            " Retry-After header.",
+        )
     )
 
 

@@ -25,8 +25,8 @@ from flask_jwt_extended import (
 from flask_limiter import Limiter
 
 from csvdrop.auth.marks import public
-from csvdrop.auth.problems import problem
 from csvdrop.auth.users import User, UsersFile
+from csvdrop.problems import Problem, response
 
 URL_PREFIX = "/api/v1/auth"
 EXTENSION_KEY = "csvdrop.auth"
@@ -49,23 +49,27 @@ def _check_credentials() -> User | Response:
     username = body.get("username") if isinstance(body, dict) else None
     password = body.get("password") if isinstance(body, dict) else None
     if not isinstance(username, str) or not isinstance(password, str):
-        return problem(
-            400,
-            "invalid-login-request",
-            "Invalid login request",
-            "Send a JSON object with string fields 'username' and 'password'.",
+        return response(
+            Problem(
+                400,
+                "invalid-login-request",
+                "Invalid login request",
+                "Send a JSON object with string fields 'username' and 'password'.",
+            )
         )
 
     user = _users().authenticate(username, password)
     if user is None:
         # The name is left out: people type their password into it.
         log.warning("login refused from %s", request.remote_addr)
-        return problem(
-            401,
-            "invalid-credentials",
-            "Login refused",
-            "Unknown user name or wrong password.",
-            {"WWW-Authenticate": 'Bearer realm="csvdrop"'},
+        return response(
+            Problem(
+                401,
+                "invalid-credentials",
+                "Login refused",
+                "Unknown user name or wrong password.",
+                headers={"WWW-Authenticate": 'Bearer realm="csvdrop"'},
+            )
         )
     g.csvdrop_username = user.name
     return user
@@ -92,11 +96,11 @@ def log_in() -> Response:
     if isinstance(user, Response):
         return user
 
-    response = jsonify(username=user.name, expires_in=_access_seconds())
-    set_access_cookies(response, create_access_token(identity=user.name, fresh=True))
-    set_refresh_cookies(response, create_refresh_token(identity=user.name))
+    answer = jsonify(username=user.name, expires_in=_access_seconds())
+    set_access_cookies(answer, create_access_token(identity=user.name, fresh=True))
+    set_refresh_cookies(answer, create_refresh_token(identity=user.name))
     log.info("%s logged in", user.name)
-    return response
+    return answer
 
 
 def refresh() -> Response:
@@ -108,9 +112,9 @@ def refresh() -> Response:
 
     log.info("access token refreshed for %s", username)
     if get_jwt_request_location() == "cookies":
-        response = jsonify(username=username, expires_in=_access_seconds())
-        set_access_cookies(response, access_token)
-        return response
+        answer = jsonify(username=username, expires_in=_access_seconds())
+        set_access_cookies(answer, access_token)
+        return answer
     return jsonify(
         access_token=access_token, token_type=BEARER, expires_in=_access_seconds()
     )
@@ -120,9 +124,9 @@ def log_out() -> Response:
     """Clear the token cookies of the browser."""
     # Public, so that a browser whose access token has already expired can
     # still drop its cookies. Bearer tokens stay valid until they expire.
-    response = Response(status=204)
-    unset_jwt_cookies(response)
-    return response
+    answer = Response(status=204)
+    unset_jwt_cookies(answer)
+    return answer
 
 
 def who_am_i() -> Response:
