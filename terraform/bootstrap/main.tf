@@ -76,7 +76,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
     }
   }
 
-  depends_on = [aws_s3_bucket_versioning.state]
+  depends_on = [aws_s3_bucket_versioning.this]
 }
 
 resource "aws_s3_bucket_policy" "this" {
@@ -94,5 +94,5 @@ resource "aws_s3_bucket_policy" "this" {
     }]
   })
 
-  depends_on = [aws_s3_bucket_public_access_block.state]
+  depends_on = [aws_s3_bucket_public_access_block.this]
 }

@@ -30,7 +30,7 @@ module "network" {
   availability_zones         = var.availability_zones
   enable_single_nat_gateway  = var.enable_single_nat_gateway
   kms_key_arn                = module.kms.key_arn
-  bucket_arns                = values(module.naming.bucket_arns)
+  bucket_arns                = [module.naming.bucket_arns.uploads, module.naming.bucket_arns.releases]
   endpoint_security_group_id = module.security.endpoints_security_group_id
 
   tags = module.naming.tags

@@ -3,6 +3,34 @@
 # only to SSE-S3 buckets, so this one bucket cannot use the customer key.
 ################################################################################
 
+locals {
+  # Regions older than August 2022 deliver load balancer logs as a regional
+  # ELB account; newer ones as the log delivery service.
+  alb_log_principal = var.elb_account_id == null ? { Service = "logdelivery.elasticloadbalancing.amazonaws.com" } : { AWS = "arn:aws:iam::${var.elb_account_id}:root" }
+
+  logs_policy_statements = [
+    local.deny_insecure_transport["logs"],
+    {
+      Sid       = "LoadBalancerLogDelivery"
+      Effect    = "Allow"
+      Principal = local.alb_log_principal
+      Action    = "s3:PutObject"
+      Resource  = "${local.arns.logs}/alb/AWSLogs/${var.account_id}/*"
+    },
+    {
+      Sid       = "BucketAccessLogDelivery"
+      Effect    = "Allow"
+      Principal = { Service = "logging.s3.amazonaws.com" }
+      Action    = "s3:PutObject"
+      Resource  = "${local.arns.logs}/s3/*"
+      Condition = {
+        ArnLike      = { "aws:SourceArn" = [local.arns.uploads, local.arns.releases] }
+        StringEquals = { "aws:SourceAccount" = var.account_id }
+      }
+    },
+  ]
+}
+
 resource "aws_s3_bucket" "logs" {
   # checkov:skip=CKV_AWS_18:This is the access log target; logging it into itself would loop.
   # checkov:skip=CKV_AWS_144:Access logs are kept for audit in one region; replication would double their cost.
@@ -77,31 +105,8 @@ resource "aws_s3_bucket_policy" "logs" {
   bucket = aws_s3_bucket.logs.id
 
   policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      local.deny_insecure_transport["logs"],
-      {
-        Sid    = "LoadBalancerLogDelivery"
-        Effect = "Allow"
-        Principal = merge(
-          { Service = "logdelivery.elasticloadbalancing.amazonaws.com" },
-          var.elb_account_id == null ? {} : { AWS = "arn:aws:iam::${var.elb_account_id}:root" },
-        )
-        Action   = "s3:PutObject"
-        Resource = "${local.arns.logs}/alb/AWSLogs/${var.account_id}/*"
-      },
-      {
-        Sid       = "BucketAccessLogDelivery"
-        Effect    = "Allow"
-        Principal = { Service = "logging.s3.amazonaws.com" }
-        Action    = "s3:PutObject"
-        Resource  = "${local.arns.logs}/s3/*"
-        Condition = {
-          ArnLike      = { "aws:SourceArn" = [local.arns.uploads, local.arns.releases] }
-          StringEquals = { "aws:SourceAccount" = var.account_id }
-        }
-      },
-    ]
+    Version   = "2012-10-17"
+    Statement = local.logs_policy_statements
   })
 
   depends_on = [aws_s3_bucket_public_access_block.logs]
