@@ -71,9 +71,9 @@ def _check_encoding(encoding: str | None) -> str | None:
     if encoding is None or encoding == "":
         return None
     try:
-        # Decoding nothing proves the name is a codec that turns bytes into text
-        # (codecs.lookup alone also accepts rot13 and base64).
-        b"".decode(encoding)
+        # Decoding a byte proves the name is a codec that turns bytes into
+        # text (codecs.lookup alone also accepts rot13 and base64).
+        b"a".decode(encoding, "ignore")
         return codecs.lookup(encoding).name
     except LookupError:
         raise ConversionError(
