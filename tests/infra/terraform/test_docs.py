@@ -1,0 +1,73 @@
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from plan import TERRAFORM_ROOT
+
+sys.path.insert(0, str(TERRAFORM_ROOT / "tools"))
+import readme_tables  # noqa: E402
+
+MODULES = sorted(p.name for p in (TERRAFORM_ROOT / "modules").iterdir() if p.is_dir())
+USER_DATA = TERRAFORM_ROOT / "modules" / "compute" / "user_data.sh.tftpl"
+
+
+def test_readme_tables_match_the_modules() -> None:
+    readme = readme_tables.README.read_text(encoding="utf-8")
+    assert readme_tables.current_tables(readme) == readme_tables.render_all()
+
+
+def test_readme_tables_notice_a_changed_description(tmp_path: Path) -> None:
+    copy = tmp_path / "terraform"
+    shutil.copytree(TERRAFORM_ROOT, copy, ignore=shutil.ignore_patterns(".terraform"))
+    variables = copy / "modules" / "edge" / "variables.tf"
+    text = variables.read_text(encoding="utf-8")
+    variables.write_text(text.replace("Refuse to delete", "Allow to delete"), "utf-8")
+    readme = readme_tables.README.read_text(encoding="utf-8")
+    assert readme_tables.current_tables(readme) != readme_tables.render_all(copy)
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_module_variables_are_described_and_typed(module: str) -> None:
+    path = TERRAFORM_ROOT / "modules" / module / "variables.tf"
+    for name, body in readme_tables.load_blocks(path, "variable"):
+        assert body.get("description"), f"{module}: {name} has no description"
+        assert "type" in body, f"{module}: {name} has no type"
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_module_outputs_are_described(module: str) -> None:
+    path = TERRAFORM_ROOT / "modules" / module / "outputs.tf"
+    outputs = readme_tables.load_blocks(path, "output")
+    assert outputs, f"{module} has no outputs"
+    for name, body in outputs:
+        assert body.get("description"), f"{module}: {name} has no description"
+
+
+def test_user_data_bootstraps_from_the_release_bundle() -> None:
+    script = USER_DATA.read_text(encoding="utf-8")
+    assert 's3 cp "s3://${releases_bucket}/${release_key}"' in script
+    assert script.rstrip().endswith(
+        "ansible-playbook -c local -i localhost, ansible/playbooks/bootstrap.yml"
+    )
+    assert "set -euo pipefail" in script
+
+
+@pytest.mark.parametrize(
+    "word", ["password", "secret_key", "token", "aws_secret", "private_key"]
+)
+def test_user_data_carries_no_secret(word: str) -> None:
+    compute = (TERRAFORM_ROOT / "modules" / "compute" / "main.tf").read_text("utf-8")
+    template_call = compute[compute.index("templatefile(") :]
+    template_call = template_call[: template_call.index("})")]
+    assert word not in template_call.lower()
+    assert word not in USER_DATA.read_text(encoding="utf-8").lower()
+
+
+def test_repository_holds_no_state_or_real_variables() -> None:
+    found = [
+        p
+        for pattern in ("*.tfstate", "*.tfstate.*", "terraform.tfvars", "*.auto.tfvars")
+        for p in TERRAFORM_ROOT.rglob(pattern)
+    ]
+    assert found == []
