@@ -1,16 +1,15 @@
 locals {
   arns = { for role, name in var.bucket_names : role => "arn:aws:s3:::${name}" }
 
-  # Object and listing actions: what the policies keep inside the VPC. Bucket
-  # configuration stays manageable from outside so Terraform can still run.
+  # Object reads and writes: what the policies keep inside the VPC. Listing
+  # stays allowed because HeadBucket is authorised as s3:ListBucket, and
+  # Terraform, run from outside the VPC, reads every bucket that way.
   data_actions = [
     "s3:GetObject",
     "s3:GetObjectVersion",
     "s3:PutObject",
     "s3:DeleteObject",
     "s3:DeleteObjectVersion",
-    "s3:ListBucket",
-    "s3:ListBucketVersions",
   ]
 
   deny_insecure_transport = {

@@ -21,4 +21,7 @@ output "releases_bucket_arn" {
 output "logs_bucket_name" {
   description = "Name of the access log bucket, for the load balancer's access logs."
   value       = aws_s3_bucket.logs.id
+
+  # The load balancer checks at creation that it may write its logs here.
+  depends_on = [aws_s3_bucket_policy.logs]
 }

@@ -167,7 +167,7 @@ def bucket_policies_require_gateway_endpoint(plan: Plan) -> None:
         assert matching, f"{role} bucket accepts requests from outside the endpoint"
         statement = matching[0]
         assert statement["Principal"] == "*"
-        assert {"s3:GetObject", "s3:PutObject", "s3:ListBucket"} <= set(
+        assert {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"} <= set(
             as_list(statement["Action"])
         )
         assert set(as_list(statement["Resource"])) == {arn, f"{arn}/*"}
