@@ -35,16 +35,16 @@ resource "aws_iam_role_policy" "app" {
         Sid      = "UploadObjects"
         Effect   = "Allow"
         Action   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
-        Resource = "${local.uploads_bucket_arn}/${var.uploads_prefix}*"
+        Resource = [for prefix in var.object_prefixes : "${local.uploads_bucket_arn}/${prefix}*"]
       },
       {
         # IfExists lets the readiness probe's HeadBucket through (it names no
-        # prefix) while listings stay confined to the uploads prefix.
+        # prefix) while listings stay confined to the service's prefixes.
         Sid       = "ListUploads"
         Effect    = "Allow"
         Action    = "s3:ListBucket"
         Resource  = local.uploads_bucket_arn
-        Condition = { StringLikeIfExists = { "s3:prefix" = "${var.uploads_prefix}*" } }
+        Condition = { StringLikeIfExists = { "s3:prefix" = [for prefix in var.object_prefixes : "${prefix}*"] } }
       },
       {
         Sid      = "ReadReleaseBundles"

@@ -5,7 +5,6 @@ locals {
     environment     = var.environment
     region          = var.region
     uploads_bucket  = var.uploads_bucket_name
-    uploads_prefix  = var.uploads_prefix
     kms_key_arn     = var.kms_key_arn
     parameter_path  = var.parameter_path
     log_group       = aws_cloudwatch_log_group.app.name

@@ -121,14 +121,14 @@ variable "uploads_bucket_name" {
   type        = string
 }
 
-variable "uploads_prefix" {
-  description = "Key prefix the service writes under; the instance role may touch objects only below it."
-  type        = string
-  default     = "uploads/"
+variable "object_prefixes" {
+  description = "Key prefixes the service writes under (converted documents, upload records, idempotency keys); the instance role may touch objects only below them."
+  type        = list(string)
+  default     = ["uploads/", "records/", "idempotency/"]
 
   validation {
-    condition     = can(regex("^[a-z0-9][a-z0-9/_-]*/$", var.uploads_prefix))
-    error_message = "The prefix must be a relative key prefix ending in a slash, e.g. uploads/."
+    condition     = length(var.object_prefixes) > 0 && alltrue([for prefix in var.object_prefixes : can(regex("^[a-z0-9][a-z0-9/_-]*/$", prefix))])
+    error_message = "Each prefix must be a relative key prefix ending in a slash, e.g. uploads/."
   }
 }
 

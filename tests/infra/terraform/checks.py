@@ -371,6 +371,10 @@ def instance_role_least_privilege(plan: Plan) -> None:
     account = plan.variables["account_id"]
     region = plan.variables["region"]
     parameters = f"arn:aws:ssm:{region}:{account}:parameter/csvdrop/{plan.name}"
+    allowed_objects = {uploads, f"{releases}/releases/*"}
+    allowed_objects |= {
+        f"{uploads}/{p}/*" for p in ("uploads", "records", "idempotency")
+    }
     document = policy(plan.one("aws_iam_role_policy", "app"))
     for statement in statements(document):
         actions = as_list(statement["Action"])
@@ -379,10 +383,7 @@ def instance_role_least_privilege(plan: Plan) -> None:
         for action in actions:
             service = action.split(":")[0]
             if service == "s3":
-                assert all(
-                    r in (uploads, f"{uploads}/uploads/*", f"{releases}/releases/*")
-                    for r in resources
-                ), resources
+                assert all(r in allowed_objects for r in resources), resources
             elif service == "kms":
                 assert resources == [key]
             elif action.startswith("ssm:GetParameter"):

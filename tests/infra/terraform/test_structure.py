@@ -306,7 +306,8 @@ MUTATIONS = [
     (
         "instance_role_least_privilege",
         "modules/compute/iam.tf",
-        'Resource = "${local.uploads_bucket_arn}/${var.uploads_prefix}*"',
+        "Resource = [for prefix in var.object_prefixes : "
+        '"${local.uploads_bucket_arn}/${prefix}*"]',
         'Resource = "${local.uploads_bucket_arn}/*"',
     ),
     (
