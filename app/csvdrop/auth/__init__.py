@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -28,23 +28,13 @@ from flask_limiter.util import get_remote_address
 from csvdrop.auth import views
 from csvdrop.auth.marks import is_public, public
 from csvdrop.auth.users import UsersFile
+from csvdrop.config import SETTINGS_BY_NAME
 from csvdrop.problems import Problem, response
 
 EXTENSION_KEY = views.EXTENSION_KEY
 # An HS256 key shorter than the hash it feeds is guessable offline from any
 # token; 32 characters of token_urlsafe carry about 190 bits.
 MIN_SECRET_LENGTH = 32
-
-# The settings this package reads from app.config, with their defaults. The
-# service's config module lists them for the YAML file and environment.
-DEFAULTS: Mapping[str, object] = {
-    "USERS_FILE": None,
-    "TOKEN_SECRET": None,
-    "ACCESS_TOKEN_MINUTES": 15,
-    "REFRESH_TOKEN_HOURS": 12,
-    "LOGIN_RATE_LIMIT": "10 per minute",
-    "RATE_LIMIT_STORAGE_URI": "memory://",
-}
 
 __all__ = ["current_username", "init_app", "public", "users_file"]
 
@@ -110,9 +100,11 @@ def init_app(app: Flask) -> None:
 
 
 def _settings_reader(app: Flask) -> Callable[[str], Any]:
+    # create_app fills in every setting; an app built some other way (a bare
+    # Flask in a test) falls back to the same documented defaults.
     def setting(name: str) -> Any:
         value = app.config.get(name)
-        return DEFAULTS[name] if value is None else value
+        return SETTINGS_BY_NAME[name].default if value is None else value
 
     return setting
 
