@@ -30,10 +30,20 @@ fi
 echo "--- terraform fmt"
 terraform fmt -check -recursive -diff terraform
 
-for module in naming address_plan; do
+for module in naming address_plan inputs; do
   echo "--- terraform test: modules/$module"
   terraform -chdir="terraform/modules/$module" init -backend=false -input=false >/dev/null
   terraform -chdir="terraform/modules/$module" test -no-color
+done
+
+# The example variable files must pass the environments' input rules.
+for env in production staging; do
+  echo "--- example settings of envs/$env"
+  if ! out=$(terraform -chdir=terraform/modules/inputs plan -no-color -input=false \
+    -lock=false -var-file="../../envs/$env/terraform.tfvars.example" 2>&1); then
+    echo "$out" >&2
+    exit 1
+  fi
 done
 
 echo "--- checkov"

@@ -2,6 +2,27 @@ locals {
   environment = "staging"
 }
 
+# The settings pass the same rules that terraform test runs offline, so a bad
+# value fails the plan before any module hands it to AWS.
+module "inputs" {
+  source = "../../modules/inputs"
+
+  region                 = var.region
+  account_id             = var.account_id
+  availability_zones     = var.availability_zones
+  vpc_cidr               = var.vpc_cidr
+  service_name           = var.service_name
+  zone_id                = var.zone_id
+  ami_id                 = var.ami_id
+  instance_type          = var.instance_type
+  min_size               = var.min_size
+  max_size               = var.max_size
+  release_version        = var.release_version
+  break_glass_role_arn   = var.break_glass_role_arn
+  release_publisher_arns = var.release_publisher_arns
+  elb_account_id         = var.elb_account_id
+}
+
 module "naming" {
   source = "../../modules/naming"
 

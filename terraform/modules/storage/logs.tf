@@ -35,7 +35,7 @@ resource "aws_s3_bucket" "logs" {
   # checkov:skip=CKV_AWS_18:This is the access log target; logging it into itself would loop.
   # checkov:skip=CKV_AWS_144:Access logs are kept for audit in one region; replication would double their cost.
   # checkov:skip=CKV_AWS_145:Load balancer and S3 server access log delivery accept only SSE-S3 target buckets, so the customer key cannot be used here.
-  # checkov:skip=CKV2_AWS_62:Nothing consumes log delivery events.
+  # checkov:skip=CKV2_AWS_62:Nothing consumes log delivery events; logs are read on demand during an investigation.
   bucket = var.bucket_names.logs
 
   tags = var.tags

@@ -1,3 +1,4 @@
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -71,3 +72,29 @@ def test_repository_holds_no_state_or_real_variables() -> None:
         for p in TERRAFORM_ROOT.rglob(pattern)
     ]
     assert found == []
+
+
+SKIP = re.compile(r"#\s*checkov:skip=(?P<check>[A-Z0-9_]+)(?::(?P<reason>.*))?$")
+
+
+def checkov_skips() -> list[tuple[str, str, str]]:
+    """Return (file, check, reason) for every inline checkov skip."""
+    found = []
+    for path in sorted(TERRAFORM_ROOT.rglob("*.tf")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            match = SKIP.search(line.strip())
+            if match:
+                relative = str(path.relative_to(TERRAFORM_ROOT))
+                found.append((relative, match["check"], match["reason"] or ""))
+    return found
+
+
+def test_checkov_skips_exist_to_be_checked() -> None:
+    assert len(checkov_skips()) >= 10
+
+
+@pytest.mark.parametrize(
+    ("path", "check", "reason"), checkov_skips(), ids=lambda value: str(value)[:30]
+)
+def test_checkov_skip_states_its_reason(path: str, check: str, reason: str) -> None:
+    assert len(reason.split()) >= 6, f"{path}: skip of {check} gives no real reason"
