@@ -7,4 +7,5 @@ cd "$(dirname "$0")/.."
 scripts/apt-install.sh chromium chromium-driver
 make --no-print-directory venv
 make --no-print-directory lint
+scripts/audit.sh
 .venv/bin/pytest tests/conversion tests/app tests/e2e
