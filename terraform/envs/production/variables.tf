@@ -43,7 +43,7 @@ variable "zone_id" {
 }
 
 variable "ami_id" {
-  description = "Debian 12 AMI of the app servers."
+  description = "Debian 12 AMI of the app servers, with the SSM agent installed (the official Debian image lacks it)."
   type        = string
 }
 

@@ -33,6 +33,11 @@ output "releases_bucket" {
   value       = module.storage.releases_bucket_name
 }
 
+output "ansible_ssm_bucket" {
+  description = "Bucket the Ansible aws_ssm connection stages files in (ansible_aws_ssm_bucket_name); instances fetch them through the S3 endpoint."
+  value       = module.storage.releases_bucket_name
+}
+
 output "release_bundle_key" {
   description = "Key of the bundle that new instances boot from."
   value       = module.compute.release_bundle_key

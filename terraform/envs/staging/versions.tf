@@ -26,8 +26,4 @@ provider "aws" {
 
   # Refuse to run against any other account, whatever credentials are loaded.
   allowed_account_ids = [var.account_id]
-
-  default_tags {
-    tags = module.naming.tags
-  }
 }

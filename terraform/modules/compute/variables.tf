@@ -32,7 +32,7 @@ variable "region" {
 }
 
 variable "ami_id" {
-  description = "Debian 12 AMI the instances boot from."
+  description = "Debian 12 AMI the instances boot from, with the SSM agent installed (the official Debian image lacks it)."
   type        = string
 
   validation {
