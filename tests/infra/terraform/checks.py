@@ -30,7 +30,7 @@ def bucket_arn(plan: Plan, role: str) -> str:
 
 
 def tiers_span_zones(plan: Plan) -> None:
-    """Three tiers, each with one subnet per zone, inside the VPC, never overlapping."""
+    """Assert three tiers of one subnet per zone, inside the VPC, never overlapping."""
     zones = plan.variables["availability_zones"]
     assert len(zones) >= 2
     vpc = ipaddress.ip_network(plan.one("aws_vpc", "this")["cidr_block"])
@@ -48,7 +48,7 @@ def tiers_span_zones(plan: Plan) -> None:
 
 
 def no_public_ips_off_public_tier(plan: Plan) -> None:
-    """App and data subnets and the instances never get a public address."""
+    """Assert that app and data subnets and the instances get no public address."""
     for tier in ("app", "data"):
         for subnet in plan.named("aws_subnet", tier):
             assert subnet["map_public_ip_on_launch"] is False, address(subnet)
@@ -59,7 +59,7 @@ def no_public_ips_off_public_tier(plan: Plan) -> None:
 
 
 def data_tier_isolated(plan: Plan) -> None:
-    """The data subnets use a route table with no route out of the VPC."""
+    """Assert that the data subnets' route table has no route out of the VPC."""
     data_table = plan.one("aws_route_table", "data")
     assert not blocks(data_table.get("route")), "inline route on the data table"
     for route in plan.all("aws_route"):
@@ -74,7 +74,7 @@ def data_tier_isolated(plan: Plan) -> None:
 
 
 def only_public_tier_routes_to_internet_gateway(plan: Plan) -> None:
-    """The internet gateway is the public table's route; app tables use NAT."""
+    """Assert that only the public table routes to the internet gateway."""
     gateway = plan.one("aws_internet_gateway", "this")["id"]
     public_table = plan.one("aws_route_table", "public")["id"]
     for route in plan.all("aws_route"):
@@ -93,7 +93,7 @@ def only_public_tier_routes_to_internet_gateway(plan: Plan) -> None:
 
 
 def s3_gateway_endpoint_on_private_tables(plan: Plan) -> None:
-    """Every app and data route table reaches S3 through the gateway endpoint."""
+    """Assert that every app and data route table reaches S3 through the endpoint."""
     endpoint = plan.one("aws_vpc_endpoint", "s3")
     assert endpoint["vpc_endpoint_type"] == "Gateway"
     assert endpoint["service_name"].endswith(".s3")
@@ -103,7 +103,7 @@ def s3_gateway_endpoint_on_private_tables(plan: Plan) -> None:
 
 
 def endpoint_policy_names_only_project_buckets(plan: Plan) -> None:
-    """The gateway endpoint policy allows only the project's buckets."""
+    """Assert that the gateway endpoint policy allows only the project's buckets."""
     endpoint = plan.one("aws_vpc_endpoint", "s3")
     allowed = {bucket_arn(plan, role) for role in ("uploads", "releases")}
     found = set()
@@ -118,7 +118,7 @@ def endpoint_policy_names_only_project_buckets(plan: Plan) -> None:
 
 
 def interface_endpoints_for_instance_services(plan: Plan) -> None:
-    """SSM, KMS and logs are reached through private interface endpoints."""
+    """Assert that SSM, KMS and logs are reached through private interface endpoints."""
     endpoints = plan.named("aws_vpc_endpoint", "interface")
     services = {e["service_name"].rsplit(".", 1)[-1] for e in endpoints}
     assert services >= INTERFACE_SERVICES
@@ -134,7 +134,7 @@ def _bucket_policy(plan: Plan, role: str) -> list[Block]:
 
 
 def bucket_policies_deny_insecure_transport(plan: Plan) -> None:
-    """Every bucket refuses any request that is not TLS."""
+    """Assert that every bucket refuses any request that is not TLS."""
     for role in ("uploads", "releases", "logs"):
         arn = bucket_arn(plan, role)
         denials = [
@@ -152,7 +152,7 @@ def bucket_policies_deny_insecure_transport(plan: Plan) -> None:
 
 
 def bucket_policies_require_gateway_endpoint(plan: Plan) -> None:
-    """Data requests outside the endpoint are denied, except for break-glass."""
+    """Assert that object requests outside the endpoint are denied but break-glass."""
     endpoint_id = plan.one("aws_vpc_endpoint", "s3")["id"]
     break_glass = plan.variables["break_glass_role_arn"]
     for role in ("uploads", "releases"):
@@ -177,7 +177,7 @@ def bucket_policies_require_gateway_endpoint(plan: Plan) -> None:
 
 
 def uploads_bucket_encrypted_and_private(plan: Plan) -> None:
-    """The uploads bucket uses SSE-KMS with the key and a bucket key, privately."""
+    """Assert SSE-KMS with the key and a bucket key, versioning and no public access."""
     key = plan.one("aws_kms_key", "this")["id"]
     for role in ("uploads", "releases"):
         encryption = plan.one(
@@ -204,7 +204,7 @@ def uploads_bucket_encrypted_and_private(plan: Plan) -> None:
 
 
 def kms_key_rotates(plan: Plan) -> None:
-    """The one customer key rotates automatically and cannot vanish at once."""
+    """Assert that the one customer key rotates and cannot be deleted at once."""
     keys = plan.all("aws_kms_key")
     assert len(keys) == 1
     key = keys[0]
@@ -213,7 +213,7 @@ def kms_key_rotates(plan: Plan) -> None:
 
 
 def kms_key_grants(plan: Plan) -> None:
-    """The key policy lets the instance role, logs and autoscaling use the key."""
+    """Assert that the instance role, logs and autoscaling may use the key."""
     key = plan.one("aws_kms_key", "this")
     account = plan.variables["account_id"]
     region = plan.variables["region"]
@@ -239,7 +239,7 @@ def kms_key_grants(plan: Plan) -> None:
 
 
 def instances_require_imdsv2(plan: Plan) -> None:
-    """Instance metadata needs a session token and stops one hop from the host."""
+    """Assert that instance metadata needs a token and stops one hop from the host."""
     template = plan.one("aws_launch_template", "this")
     options = blocks(template["metadata_options"])[0]
     assert options["http_endpoint"] == "enabled"
@@ -248,7 +248,7 @@ def instances_require_imdsv2(plan: Plan) -> None:
 
 
 def instance_disks_encrypted_with_key(plan: Plan) -> None:
-    """Every disk of the launch template is encrypted with the project key."""
+    """Assert that every launch template disk is encrypted with the project key."""
     key = plan.one("aws_kms_key", "this")["id"]
     template = plan.one("aws_launch_template", "this")
     mappings = blocks(template.get("block_device_mappings"))
@@ -260,7 +260,7 @@ def instance_disks_encrypted_with_key(plan: Plan) -> None:
 
 
 def https_listener_uses_tls13_policy(plan: Plan) -> None:
-    """The HTTPS listener uses an explicit TLS 1.3-capable policy and the ACM cert."""
+    """Assert an HTTPS listener with a TLS 1.3 policy and the ACM certificate."""
     listener = plan.one("aws_lb_listener", "https")
     assert listener["port"] == 443
     assert listener["protocol"] == "HTTPS"
@@ -274,7 +274,7 @@ def https_listener_uses_tls13_policy(plan: Plan) -> None:
 
 
 def http_listener_redirects_to_https(plan: Plan) -> None:
-    """Port 80 serves nothing but a permanent redirect to HTTPS."""
+    """Assert that port 80 serves nothing but a permanent redirect to HTTPS."""
     listener = plan.one("aws_lb_listener", "http")
     assert listener["port"] == 80
     actions = blocks(listener["default_action"])
@@ -286,7 +286,7 @@ def http_listener_redirects_to_https(plan: Plan) -> None:
 
 
 def target_group_checks_healthz_over_https(plan: Plan) -> None:
-    """Targets are nginx on 443, health-checked on /healthz over HTTPS."""
+    """Assert HTTPS targets on 443, health-checked on /healthz over HTTPS."""
     group = plan.one("aws_lb_target_group", "this")
     assert group["protocol"] == "HTTPS"
     assert group["port"] == 443
@@ -297,7 +297,7 @@ def target_group_checks_healthz_over_https(plan: Plan) -> None:
 
 
 def load_balancer_hardened(plan: Plan) -> None:
-    """The ALB is public, drops bad headers, mitigates desync, logs and is protected."""
+    """Assert a public ALB that drops bad headers, resists desync and logs."""
     balancer = plan.one("aws_lb", "this")
     assert balancer["internal"] is False
     assert balancer["drop_invalid_header_fields"] is True
@@ -310,7 +310,7 @@ def load_balancer_hardened(plan: Plan) -> None:
 
 
 def autoscaling_group_uses_elb_health(plan: Plan) -> None:
-    """The group spans the app subnets, keeps two or more and trusts the ALB."""
+    """Assert a group over the app subnets, of two or more, trusting ALB health."""
     group = plan.one("aws_autoscaling_group", "this")
     assert group["health_check_type"] == "ELB"
     assert group["min_size"] >= 2
@@ -326,7 +326,7 @@ def autoscaling_group_uses_elb_health(plan: Plan) -> None:
 
 
 def security_groups_chained(plan: Plan) -> None:
-    """Internet to ALB on 80/443, ALB to app on 443, app to endpoints; all described."""
+    """Assert internet -> ALB -> app -> endpoints, each rule described."""
     alb = plan.one("aws_security_group", "alb")["id"]
     app = plan.one("aws_security_group", "app")["id"]
     endpoints = plan.one("aws_security_group", "endpoints")["id"]
@@ -352,7 +352,7 @@ def security_groups_chained(plan: Plan) -> None:
 
 
 def flow_logs_encrypted_with_key(plan: Plan) -> None:
-    """The VPC's flow logs go to a log group encrypted with the project key."""
+    """Assert that flow logs go to a log group encrypted with the project key."""
     key = plan.one("aws_kms_key", "this")["id"]
     flow_log = plan.one("aws_flow_log", "this")
     assert flow_log["vpc_id"] == plan.one("aws_vpc", "this")["id"]
@@ -364,7 +364,7 @@ def flow_logs_encrypted_with_key(plan: Plan) -> None:
 
 
 def instance_role_least_privilege(plan: Plan) -> None:
-    """The instance role reaches only its prefix, its bundles, its key and secrets."""
+    """Assert that the instance role reaches only what the service needs."""
     uploads = bucket_arn(plan, "uploads")
     releases = bucket_arn(plan, "releases")
     key = plan.one("aws_kms_key", "this")["id"]
