@@ -391,3 +391,70 @@ def test_convert_raises_after_yielding_when_fault_is_late() -> None:
 def test_media_type_names_each_format() -> None:
     assert media_type("json") == "application/json"
     assert media_type("ndjson") == "application/x-ndjson"
+
+
+INFERRED = [
+    pytest.param("", None, id="empty-null"),
+    pytest.param("true", True, id="true"),
+    pytest.param("false", False, id="false"),
+    pytest.param("0", 0, id="zero"),
+    pytest.param("42", 42, id="integer"),
+    pytest.param("-7", -7, id="negative"),
+    pytest.param("9007199254740991", 2**53 - 1, id="largest-exact"),
+    pytest.param("-9007199254740991", -(2**53 - 1), id="smallest-exact"),
+    pytest.param("1.5", 1.5, id="decimal"),
+    pytest.param("-0.25", -0.25, id="negative-decimal"),
+    pytest.param("2.5e3", 2500.0, id="exponent"),
+    pytest.param("1e-999", 0.0, id="tiny-but-finite"),
+    pytest.param("00501", "00501", id="leading-zeros"),
+    pytest.param("007", "007", id="leading-zero"),
+    pytest.param("-01", "-01", id="negative-leading-zero"),
+    pytest.param("NA", "NA", id="na"),
+    pytest.param("1e999", "1e999", id="infinite"),
+    pytest.param("-1e999", "-1e999", id="negative-infinite"),
+    pytest.param("9007199254740993", "9007199254740993", id="beyond-exact"),
+    pytest.param("99999999999999999", "99999999999999999", id="seventeen-digits"),
+    pytest.param("9" * 5000, "9" * 5000, id="huge-integer"),
+    pytest.param("1." + "5" * 100, float("1." + "5" * 100), id="long-decimal"),
+    pytest.param("True", "True", id="capitalised-bool"),
+    pytest.param("+5", "+5", id="plus-sign"),
+    pytest.param(".5", ".5", id="no-integer-part"),
+    pytest.param("5.", "5.", id="no-fraction"),
+    pytest.param("1e", "1e", id="no-exponent-digits"),
+    pytest.param("-", "-", id="minus-only"),
+    pytest.param(" 5", " 5", id="space"),
+    pytest.param("1,5", "1,5", id="comma-decimal"),
+    pytest.param("NaN", "NaN", id="nan"),
+    pytest.param("٣", "٣", id="arabic-digit"),
+    pytest.param("0x1F", "0x1F", id="hex"),
+    pytest.param("null", "null", id="null-word"),
+    pytest.param('"5"', '"5"', id="quotes-inside"),
+]
+
+
+def quoted(value: str) -> bytes:
+    """Return ``value`` as one quoted CSV field."""
+    return b'"' + value.replace('"', '""').encode() + b'"'
+
+
+@pytest.mark.parametrize(("value", "expected"), INFERRED)
+def test_convert_infers_types_by_rule(value: str, expected: object) -> None:
+    output, _ = converted(b"v\n" + quoted(value) + b"\n", types="infer")
+
+    inferred = json.loads(output)[0]["v"]
+    assert inferred == expected
+    assert type(inferred) is type(expected)
+
+
+@pytest.mark.parametrize(("value", "expected"), INFERRED)
+def test_convert_keeps_strings_without_infer(value: str, expected: object) -> None:
+    output, _ = converted(b"v\n" + quoted(value) + b"\n")
+
+    assert json.loads(output) == [{"v": value}]
+
+
+@pytest.mark.parametrize("value", ["1.50", "2.5E+03", "-0.0", "-0"])
+def test_convert_writes_inferred_numbers_as_in_the_csv(value: str) -> None:
+    output, _ = converted(f"v\n{value}\n".encode(), types="infer")
+
+    assert output == f'[{{"v":{value}}}]'.encode()

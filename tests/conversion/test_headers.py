@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from csvdrop.conversion.headers import record_keys
+from csvdrop.conversion.headers import json_string, record_keys
 
 HEADERS = [
     pytest.param(["id", "city"], ["id", "city"], id="kept"),
@@ -34,3 +36,10 @@ def test_record_keys_are_distinct_for_adversarial_header() -> None:
 
     assert len(set(keys)) == len(header)
     assert keys[:2] == ["a", "a_2"]
+
+
+@pytest.mark.parametrize(
+    "name", ["", "plain", 'say "hi"', "back\\slash", "tab\there", "é😀", "\x00\x1f"]
+)
+def test_json_string_round_trips(name: str) -> None:
+    assert json.loads(json_string(name)) == name

@@ -46,3 +46,8 @@ def test_options_normalise_values(
 def test_media_type_rejects_unknown_format() -> None:
     with pytest.raises(ConversionError):
         media_type("xml")
+
+
+def test_options_reject_non_ascii_delimiter() -> None:
+    with pytest.raises(ConversionError):
+        ConversionOptions(delimiter="§")

@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from csvdrop.conversion._core import utf8_error
 from csvdrop.conversion.errors import ConversionError
 
 CHUNK_SIZE = 1 << 20
@@ -58,6 +59,9 @@ def scan(source: BinaryIO, start: int, encoding: str | None) -> Scan:
     byte_nul = _ascii_compatible(codec)
     decoder = codecs.getincrementaldecoder(codec)("strict")
 
+    # UTF-8 is checked in C without building text; other codecs decode.
+    fast = codec in ("utf-8", "utf-8-sig")
+    carry = b""
     size = 0
     chars = 0
     nul_byte: int | None = None
@@ -69,7 +73,17 @@ def scan(source: BinaryIO, start: int, encoding: str | None) -> Scan:
         digest.update(chunk)
         if byte_nul and nul_byte is None and (found := chunk.find(b"\x00")) >= 0:
             nul_byte = size + found
-        if failed_at is None:
+        if failed_at is None and fast:
+            data = carry + chunk if carry else chunk
+            bad, complete = utf8_error(data)
+            if bad >= 0:
+                failed_at = size - len(carry) + bad
+            else:
+                carry = data[complete:]
+                if not head_full:
+                    head_parts.append(decoder.decode(data[:complete]))
+                    head_full = _head_is_full(head_parts)
+        elif failed_at is None:
             pending = _pending(decoder)
             try:
                 text = decoder.decode(chunk)
@@ -85,10 +99,12 @@ def scan(source: BinaryIO, start: int, encoding: str | None) -> Scan:
                 chars += len(text)
                 if not head_full:
                     head_parts.append(text)
-                    head_full = chars >= HEAD_SIZE and _has_line_break(head_parts)
+                    head_full = _head_is_full(head_parts)
         size += len(chunk)
         chunk = source.read(CHUNK_SIZE)
-    if failed_at is None:
+    if failed_at is None and fast and carry:
+        failed_at = size - len(carry)
+    elif failed_at is None and not fast:
         try:
             head_parts.append(decoder.decode(b"", final=True))
         except UnicodeDecodeError:
@@ -153,8 +169,10 @@ def _pending(decoder: codecs.IncrementalDecoder) -> int:
     return len(buffered)
 
 
-def _has_line_break(parts: list[str]) -> bool:
-    return any("\n" in part or "\r" in part for part in parts)
+def _head_is_full(parts: list[str]) -> bool:
+    return sum(map(len, parts)) >= HEAD_SIZE and any(
+        "\n" in part or "\r" in part for part in parts
+    )
 
 
 def _whole_lines(text: str) -> str:
@@ -217,12 +235,10 @@ def _read_head(source: BinaryIO, start: int, codec: str) -> tuple[list[str], boo
     source.seek(start)
     decoder = codecs.getincrementaldecoder(codec)("strict")
     parts: list[str] = []
-    length = 0
     while True:
         chunk = source.read(CHUNK_SIZE)
         parts.append(decoder.decode(chunk, final=not chunk))
-        length += len(parts[-1])
         if not chunk:
             return parts, False
-        if length >= HEAD_SIZE and _has_line_break(parts):
+        if _head_is_full(parts):
             return parts, True

@@ -1,31 +1,44 @@
-"""The conversion itself: CSV bytes in, compact JSON or NDJSON bytes out."""
+"""The conversion itself: CSV bytes in, compact JSON or NDJSON bytes out.
+
+Two passes over the input. The first (``encoding.scan``) hashes it, sizes it
+and settles its encoding, so that no output is produced before a late byte
+could change the codec. The second feeds UTF-8 to the C parser in
+``_core``, which writes JSON records without a Python object per field.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
+import codecs
 import json
-import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
+from csvdrop.conversion._core import ParseError, Parser
 from csvdrop.conversion.dialect import detect_delimiter
 from csvdrop.conversion.encoding import CHUNK_SIZE, scan
 from csvdrop.conversion.errors import ConversionError
-from csvdrop.conversion.headers import record_keys
+from csvdrop.conversion.headers import json_string, record_keys
 from csvdrop.conversion.options import ConversionOptions
-from csvdrop.conversion.values import inferred_json, json_string
 
-# Output is gathered into chunks of about this many characters; a character
-# is at most 4 UTF-8 bytes, and oversized chunks are sliced to OUTPUT_CHUNK.
-_CHUNK_CHARS = 1 << 18
 OUTPUT_CHUNK = 1 << 20
+# Input is parsed in pieces of this size, so that the JSON for one piece stays
+# near OUTPUT_CHUNK; longer output is sliced.
+_FEED_SIZE = 1 << 18
 PREVIEW_ROWS = 10
 # Input that cannot seek is copied aside so that it can be read twice; the
 # copy stays in memory up to this size and spills to a temporary file beyond.
 _SPOOL_MEMORY = 8 << 20
+
+_FAULTS = {
+    "unclosed-quote": "a quoted field opened on this line is never closed",
+    "stray-quote": (
+        "characters after a closing quote (a quote inside a quoted field is "
+        'written as "")'
+    ),
+    "binary-data": "NUL byte found: this is binary data, not CSV text",
+}
 
 
 @dataclass(frozen=True)
@@ -45,7 +58,7 @@ class ConversionSummary:
 class Conversion:
     """The output of one conversion, produced while it is iterated.
 
-    Iterating yields UTF-8 chunks of at most about 1 MiB. A fault in the input
+    Iterating yields UTF-8 chunks of at most 1 MiB. A fault in the input
     raises ConversionError during iteration, possibly after some chunks were
     yielded: whoever consumes the chunks must then discard what they wrote.
     ``summary`` is available once iteration has finished.
@@ -83,69 +96,48 @@ class Conversion:
         start = source.tell()
         found = scan(source, start, options.encoding)
         delimiter = options.delimiter or detect_delimiter(found.head)
+        ndjson = options.format == "ndjson"
+        parser = Parser(delimiter, options.types == "infer", ndjson)
 
         source.seek(start)
-        text = io.TextIOWrapper(
-            io.BufferedReader(_Unclosable(source), CHUNK_SIZE),
-            encoding=found.encoding,
-            errors="strict",
-            newline="",
-        )
-        csv.field_size_limit(sys.maxsize)
-        reader = csv.reader(text, delimiter=delimiter, quotechar='"', strict=True)
-        records = _Records(reader)
-
-        header = records.header()
-        if header is None:
-            raise ConversionError("empty-file", "the file has no header line", 1)
-        columns = record_keys(header)
-        encode = inferred_json if options.types == "infer" else json_string
-        prefixes = [json_string(key) + ":" for key in columns]
-
-        ndjson = options.format == "ndjson"
+        columns: list[str] | None = None
+        opening = b"" if ndjson else b"["
+        preview_output: list[bytes] = []
         bytes_out = 0
-        rows = 0
-        preview: list[dict[str, object]] = []
-        pending: list[str] = []
-        pending_chars = 0
-        opened = False
-        for row in records.rows(len(columns)):
-            record = "{" + ",".join(map(str.__add__, prefixes, map(encode, row))) + "}"
-            rows += 1
-            if rows <= PREVIEW_ROWS:
-                preview.append(json.loads(record))
-            pending.append(record)
-            pending_chars += len(record)
-            if pending_chars >= _CHUNK_CHARS:
-                if ndjson:
-                    out = "\n".join(pending) + "\n"
-                else:
-                    out = ("," if opened else "[") + ",".join(pending)
-                    opened = True
-                pending.clear()
-                pending_chars = 0
-                for piece in _pieces(out.encode("utf-8")):
-                    bytes_out += len(piece)
-                    yield piece
+        for data, final in _utf8_pieces(source, found.encoding):
+            if columns is None:
+                header, used = _feed(parser, data, final, 0)
+                if not header:
+                    continue
+                columns = record_keys(json.loads(header))
+                parser.set_keys([json_string(key).encode() for key in columns])
+                data = data[used:]
+            previewed = parser.rows < PREVIEW_ROWS
+            output, _ = _feed(parser, data, final, len(columns))
+            if previewed:
+                preview_output.append(output)
+            if opening:
+                output = opening + output
+                opening = b""
+            for piece in _pieces(output):
+                bytes_out += len(piece)
+                yield piece
 
-        if ndjson:
-            out = "\n".join(pending) + "\n" if pending else ""
-        else:
-            out = "," if opened and pending else "" if opened else "["
-            out += ",".join(pending) + "]"
-        for piece in _pieces(out.encode("utf-8")):
-            bytes_out += len(piece)
-            yield piece
+        if columns is None:
+            raise ConversionError("empty-file", "the file has no header line", 1)
+        closing = opening + (b"" if ndjson else b"]")
+        bytes_out += len(closing)
+        yield closing
 
         self._summary = ConversionSummary(
-            rows=rows,
+            rows=parser.rows,
             columns=columns,
             encoding=found.encoding,
             delimiter=delimiter,
             bytes_in=found.bytes_in,
             bytes_out=bytes_out,
             sha256=found.sha256,
-            preview=preview,
+            preview=_preview(b"".join(preview_output), ndjson),
         )
 
 
@@ -154,80 +146,41 @@ def convert(source: BinaryIO, options: ConversionOptions) -> Conversion:
     return Conversion(source, options)
 
 
-class _Records:
-    """CSV records, with faults turned into errors that name their line."""
-
-    def __init__(self, reader: Any) -> None:
-        self._reader = reader
-        # The physical line the record being read starts on.
-        self._record_line = 1
-
-    def header(self) -> list[str] | None:
-        """Return the first non-blank record, or None when there is none."""
-        for record in self._read():
-            if record:
-                return record
-        return None
-
-    def rows(self, width: int) -> Iterator[list[str]]:
-        """Yield the remaining non-blank records, each ``width`` fields long."""
-        for record in self._read():
-            if len(record) != width:
-                if not record:
-                    continue
-                raise ConversionError(
-                    "field-count",
-                    f"expected {width} fields, found {len(record)}",
-                    self._record_line,
-                )
-            yield record
-
-    def _read(self) -> Iterator[list[str]]:
-        reader = self._reader
-        while True:
-            self._record_line = reader.line_num + 1
-            try:
-                record: list[str] = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as error:
-                raise self._fault(str(error)) from None
-            yield record
-
-    def _fault(self, message: str) -> ConversionError:
-        line = self._reader.line_num
-        if "unexpected end of data" in message:
-            return ConversionError(
-                "unclosed-quote",
-                "a quoted field opened on this line is never closed",
-                self._record_line,
-            )
-        if "NUL" in message:
-            return ConversionError(
-                "binary-data", "NUL byte found: this is binary data, not CSV text", line
-            )
-        # The csv module's remaining strict-mode fault: "',' expected after '\"'".
-        return ConversionError(
-            "stray-quote",
-            "characters after a closing quote (a quote inside a quoted field is "
-            'written as "")',
-            line,
-        )
+def _feed(parser: Parser, data: bytes, final: bool, width: int) -> tuple[bytes, int]:
+    try:
+        return parser.feed(data, final)
+    except ParseError as error:
+        kind, line, found = error.args
+        if kind == "field-count":
+            message = f"expected {width} fields, found {found}"
+        else:
+            message = _FAULTS[kind]
+        raise ConversionError(kind, message, line) from None
 
 
-class _Unclosable(io.RawIOBase):
-    """A raw stream over a caller's file that never closes it."""
+def _utf8_pieces(source: BinaryIO, encoding: str) -> Iterator[tuple[bytes, bool]]:
+    """Yield the input as UTF-8 in pieces, each with whether it is the last."""
+    if encoding in ("utf-8", "utf-8-sig"):
+        if encoding == "utf-8-sig" and source.read(3) != codecs.BOM_UTF8:
+            source.seek(-3, 1)
+        while piece := source.read(_FEED_SIZE):
+            yield piece, False
+    else:
+        decoder = codecs.getincrementaldecoder(encoding)("strict")
+        while raw := source.read(_FEED_SIZE):
+            yield decoder.decode(raw).encode("utf-8"), False
+        tail = decoder.decode(b"", final=True).encode("utf-8")
+        if tail:
+            yield tail, False
+    yield b"", True
 
-    def __init__(self, source: BinaryIO) -> None:
-        self._source = source
 
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        data = self._source.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
+def _preview(output: bytes, ndjson: bool) -> list[dict[str, object]]:
+    if ndjson:
+        lines = output.split(b"\n", PREVIEW_ROWS)[:PREVIEW_ROWS]
+        return [json.loads(line) for line in lines if line]
+    records: list[dict[str, object]] = json.loads(b"[" + output + b"]")
+    return records[:PREVIEW_ROWS]
 
 
 def _seekable(source: BinaryIO) -> tuple[BinaryIO, BinaryIO | None]:

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import json.encoder
+from collections.abc import Callable
+
+# The C string escaper behind json.dumps(ensure_ascii=False): it escapes
+# quotes, backslashes and control characters and keeps everything else.
+json_string: Callable[[str], str] = json.encoder.encode_basestring
+
 
 def record_keys(header: list[str]) -> list[str]:
     """Return one distinct key per header field.

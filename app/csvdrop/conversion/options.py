@@ -58,11 +58,11 @@ def _check_delimiter(delimiter: str | None) -> str | None:
         return None
     delimiter = _DELIMITER_NAMES.get(delimiter.lower(), delimiter)
     # A quote or a line break as the delimiter would make every file ambiguous.
-    if len(delimiter) != 1 or delimiter in '"\r\n\x00':
+    if len(delimiter) != 1 or not delimiter.isascii() or delimiter in '"\r\n\x00':
         raise ConversionError(
             "invalid-option",
-            f"delimiter must be one character other than a quote or a line break, "
-            f"not {delimiter!r}",
+            "delimiter must be one ASCII character other than a quote or a line "
+            f"break, not {delimiter!r}",
         )
     return delimiter
 

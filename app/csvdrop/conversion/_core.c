@@ -1,0 +1,796 @@
+/*
+ * The conversion's inner loop: RFC 4180 CSV in UTF-8 to compact JSON records.
+ *
+ * Python settles the encoding, the delimiter and the keys; this parser turns
+ * UTF-8 bytes into JSON text in one pass without building a Python object per
+ * field. It keeps its state between feed() calls, so input can arrive in
+ * chunks cut anywhere, and it only ever returns whole records: a record still
+ * being read stays in the output buffer until its line ends.
+ *
+ * Before keys are set, the parser reads the header record and returns it as a
+ * JSON array of strings, with how much of the input it consumed.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum state { START_RECORD, START_FIELD, IN_FIELD, IN_QUOTED, QUOTE_IN_QUOTED };
+
+/* Byte classes; 0 is a byte copied as it is. */
+enum byte_class { PLAIN, DELIMITER, CR, LF, QUOTE, ESCAPE, NUL };
+
+/* 2**53 - 1, the largest integer a double holds exactly, has 16 digits. */
+#define LARGEST_EXACT 9007199254740991ULL
+#define LARGEST_DIGITS 16
+
+typedef struct {
+    PyObject_HEAD
+    unsigned char unquoted[256];
+    unsigned char quoted[256];
+    int infer;
+    int ndjson;
+    int reading_header;
+    int header_done;
+    Py_ssize_t nkeys;
+    char **prefixes; /* '{"key":"' for the first field, ',"key":"' after */
+    Py_ssize_t *prefix_lengths;
+
+    enum state state;
+    int after_cr;
+    long long line;
+    long long record_line;
+    long long quote_line;
+    Py_ssize_t field;
+    Py_ssize_t field_start;
+    int field_escaped;
+    long long rows;
+
+    char *out;
+    Py_ssize_t length;
+    Py_ssize_t capacity;
+    Py_ssize_t record_start;
+
+    /* The first fault: kind, line and (for field counts) the fields found. */
+    const char *fault;
+    long long fault_line;
+    Py_ssize_t fault_found;
+} Parser;
+
+static PyObject *ParseError;
+
+static const char HEX[] = "0123456789abcdef";
+
+static int
+reserve(Parser *p, Py_ssize_t extra)
+{
+    if (p->length + extra <= p->capacity) {
+        return 0;
+    }
+    Py_ssize_t capacity = p->capacity ? p->capacity : 1 << 16;
+    while (capacity < p->length + extra) {
+        capacity *= 2;
+    }
+    char *grown = PyMem_Realloc(p->out, capacity);
+    if (grown == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    p->out = grown;
+    p->capacity = capacity;
+    return 0;
+}
+
+static void
+put(Parser *p, const char *data, Py_ssize_t size)
+{
+    memcpy(p->out + p->length, data, size);
+    p->length += size;
+}
+
+/* Write one byte that JSON strings must escape; room for 6 bytes is reserved. */
+static void
+put_escaped(Parser *p, unsigned char c)
+{
+    char *o = p->out + p->length;
+    o[0] = '\\';
+    switch (c) {
+    case '"': o[1] = '"'; p->length += 2; return;
+    case '\\': o[1] = '\\'; p->length += 2; return;
+    case '\n': o[1] = 'n'; p->length += 2; return;
+    case '\r': o[1] = 'r'; p->length += 2; return;
+    case '\t': o[1] = 't'; p->length += 2; return;
+    case '\b': o[1] = 'b'; p->length += 2; return;
+    case '\f': o[1] = 'f'; p->length += 2; return;
+    default:
+        o[1] = 'u'; o[2] = '0'; o[3] = '0';
+        o[4] = HEX[c >> 4]; o[5] = HEX[c & 15];
+        p->length += 6;
+    }
+}
+
+static void
+set_fault(Parser *p, const char *kind, long long line, Py_ssize_t found)
+{
+    if (p->fault == NULL) {
+        p->fault = kind;
+        p->fault_line = line;
+        p->fault_found = found;
+    }
+}
+
+static int
+begin_field(Parser *p)
+{
+    const char *prefix;
+    Py_ssize_t size;
+    if (p->reading_header) {
+        prefix = p->field == 0 ? "[\"" : ",\"";
+        size = 2;
+    }
+    else if (p->field < p->nkeys) {
+        prefix = p->prefixes[p->field];
+        size = p->prefix_lengths[p->field];
+    }
+    else {
+        /* Surplus fields are only counted: the record is rejected anyway. */
+        prefix = ",\"\":\"";
+        size = 5;
+    }
+    if (reserve(p, size) < 0) {
+        return -1;
+    }
+    put(p, prefix, size);
+    p->field_start = p->length;
+    p->field_escaped = 0;
+    return 0;
+}
+
+/* Whether text is a number under the infer rules (JSON grammar, exact, finite). */
+static int
+is_number(const char *s, Py_ssize_t n)
+{
+    Py_ssize_t i = 0;
+    if (s[0] == '-') {
+        i = 1;
+    }
+    if (i == n) {
+        return 0;
+    }
+    if (s[i] == '0') {
+        i++;
+    }
+    else if (s[i] >= '1' && s[i] <= '9') {
+        while (i < n && s[i] >= '0' && s[i] <= '9') {
+            i++;
+        }
+    }
+    else {
+        return 0;
+    }
+    if (i == n) {
+        Py_ssize_t digits = n - (s[0] == '-');
+        if (digits > LARGEST_DIGITS) {
+            return 0;
+        }
+        unsigned long long value = 0;
+        for (Py_ssize_t k = n - digits; k < n; k++) {
+            value = value * 10 + (unsigned long long)(s[k] - '0');
+        }
+        return value <= LARGEST_EXACT;
+    }
+    if (s[i] == '.') {
+        i++;
+        Py_ssize_t first = i;
+        while (i < n && s[i] >= '0' && s[i] <= '9') {
+            i++;
+        }
+        if (i == first) {
+            return 0;
+        }
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-')) {
+            i++;
+        }
+        Py_ssize_t first = i;
+        while (i < n && s[i] >= '0' && s[i] <= '9') {
+            i++;
+        }
+        if (i == first) {
+            return 0;
+        }
+    }
+    if (i != n) {
+        return 0;
+    }
+    /* Only the magnitude can fail now: 1e999 is not a finite double. */
+    char small[64];
+    char *copy = n < (Py_ssize_t)sizeof(small) ? small : PyMem_Malloc(n + 1);
+    if (copy == NULL) {
+        return 0;
+    }
+    memcpy(copy, s, n);
+    copy[n] = '\0';
+    int finite = isfinite(strtod(copy, NULL));
+    if (copy != small) {
+        PyMem_Free(copy);
+    }
+    return finite;
+}
+
+static int
+end_field(Parser *p)
+{
+    if (reserve(p, 4) < 0) {
+        return -1;
+    }
+    if (p->infer && !p->reading_header && !p->field_escaped) {
+        const char *text = p->out + p->field_start;
+        Py_ssize_t n = p->length - p->field_start;
+        if (n == 0) {
+            p->length = p->field_start - 1; /* drop the opening quote */
+            put(p, "null", 4);
+            return 0;
+        }
+        if ((n == 4 && memcmp(text, "true", 4) == 0) ||
+            (n == 5 && memcmp(text, "false", 5) == 0) || is_number(text, n)) {
+            memmove(p->out + p->field_start - 1, text, n);
+            p->length -= 1;
+            return 0;
+        }
+    }
+    p->out[p->length++] = '"';
+    return 0;
+}
+
+/* Finish the record; 1 when the header has just been read, -1 on error. */
+static int
+end_record(Parser *p)
+{
+    if (end_field(p) < 0 || reserve(p, 2) < 0) {
+        return -1;
+    }
+    if (p->reading_header) {
+        p->out[p->length++] = ']';
+        p->reading_header = 0;
+        p->header_done = 1;
+        return 1;
+    }
+    if (p->field + 1 != p->nkeys) {
+        set_fault(p, "field-count", p->record_line, p->field + 1);
+        return -1;
+    }
+    p->out[p->length++] = '}';
+    if (p->ndjson) {
+        p->out[p->length++] = '\n';
+    }
+    p->rows++;
+    return 0;
+}
+
+/* Parse data[0:n]; set *used to the bytes consumed (less than n only when the
+   header has just been read). Return 0, or -1 with a fault or an exception. */
+static int
+parse(Parser *p, const unsigned char *s, Py_ssize_t n, Py_ssize_t *used)
+{
+    Py_ssize_t i = 0;
+    int ended;
+    while (i < n) {
+        unsigned char c = s[i];
+        switch (p->state) {
+        case START_RECORD:
+            if (c == '\n') {
+                if (!p->after_cr) {
+                    p->line++;
+                }
+                p->after_cr = 0;
+                i++;
+                continue;
+            }
+            p->after_cr = 0;
+            if (c == '\r') {
+                p->line++;
+                p->after_cr = 1;
+                i++;
+                continue;
+            }
+            p->record_line = p->line;
+            p->record_start = p->length;
+            if (!p->reading_header && !p->ndjson && p->rows > 0) {
+                if (reserve(p, 1) < 0) {
+                    return -1;
+                }
+                p->out[p->length++] = ',';
+            }
+            p->field = 0;
+            if (begin_field(p) < 0) {
+                return -1;
+            }
+            p->state = START_FIELD;
+            continue;
+
+        case START_FIELD:
+            if (c == '"') {
+                p->state = IN_QUOTED;
+                p->quote_line = p->line;
+                i++;
+                continue;
+            }
+            p->state = IN_FIELD;
+            continue;
+
+        case IN_FIELD: {
+            Py_ssize_t j = i;
+            const unsigned char *table = p->unquoted;
+            while (j < n && table[s[j]] == PLAIN) {
+                j++;
+            }
+            if (j > i) {
+                if (reserve(p, j - i) < 0) {
+                    return -1;
+                }
+                put(p, (const char *)s + i, j - i);
+                i = j;
+                if (i == n) {
+                    continue;
+                }
+                c = s[i];
+            }
+            switch (table[c]) {
+            case DELIMITER:
+                if (end_field(p) < 0) {
+                    return -1;
+                }
+                p->field++;
+                if (begin_field(p) < 0) {
+                    return -1;
+                }
+                p->state = START_FIELD;
+                i++;
+                continue;
+            case CR:
+            case LF:
+                ended = end_record(p);
+                if (ended < 0) {
+                    return -1;
+                }
+                p->line++;
+                p->after_cr = c == '\r';
+                p->state = START_RECORD;
+                i++;
+                if (ended == 1) {
+                    *used = i;
+                    return 0;
+                }
+                continue;
+            case NUL:
+                set_fault(p, "binary-data", p->line, 0);
+                return -1;
+            default:
+                if (reserve(p, 6) < 0) {
+                    return -1;
+                }
+                put_escaped(p, c);
+                p->field_escaped = 1;
+                i++;
+                continue;
+            }
+        }
+
+        case IN_QUOTED: {
+            Py_ssize_t j = i;
+            const unsigned char *table = p->quoted;
+            while (j < n && table[s[j]] == PLAIN) {
+                j++;
+            }
+            if (j > i) {
+                if (reserve(p, j - i) < 0) {
+                    return -1;
+                }
+                put(p, (const char *)s + i, j - i);
+                p->after_cr = 0;
+                i = j;
+                if (i == n) {
+                    continue;
+                }
+                c = s[i];
+            }
+            if (c == '"') {
+                p->after_cr = 0;
+                p->state = QUOTE_IN_QUOTED;
+                i++;
+                continue;
+            }
+            if (table[c] == NUL) {
+                set_fault(p, "binary-data", p->line, 0);
+                return -1;
+            }
+            if (c == '\r') {
+                p->line++;
+            }
+            else if (c == '\n' && !p->after_cr) {
+                p->line++;
+            }
+            p->after_cr = c == '\r';
+            if (reserve(p, 6) < 0) {
+                return -1;
+            }
+            put_escaped(p, c);
+            p->field_escaped = 1;
+            i++;
+            continue;
+        }
+
+        case QUOTE_IN_QUOTED:
+            if (c == '"') {
+                if (reserve(p, 2) < 0) {
+                    return -1;
+                }
+                put_escaped(p, c);
+                p->field_escaped = 1;
+                p->state = IN_QUOTED;
+                i++;
+                continue;
+            }
+            if (p->unquoted[c] == DELIMITER || c == '\r' || c == '\n') {
+                p->state = IN_FIELD;
+                continue;
+            }
+            set_fault(p, "stray-quote", p->line, 0);
+            return -1;
+        }
+    }
+    *used = n;
+    return 0;
+}
+
+/* The end of the input: finish a last record that has no line break. */
+static int
+finish(Parser *p)
+{
+    switch (p->state) {
+    case START_RECORD:
+        return 0;
+    case IN_QUOTED:
+        set_fault(p, "unclosed-quote", p->quote_line, 0);
+        return -1;
+    default:
+        if (end_record(p) < 0) {
+            return -1;
+        }
+        p->state = START_RECORD;
+        return 0;
+    }
+}
+
+static PyObject *
+raise_fault(Parser *p)
+{
+    if (p->fault != NULL) {
+        PyObject *args = Py_BuildValue(
+            "(sLn)", p->fault, p->fault_line, p->fault_found);
+        if (args != NULL) {
+            PyErr_SetObject(ParseError, args);
+            Py_DECREF(args);
+        }
+    }
+    return NULL;
+}
+
+/* Hand over every complete record and keep the one being read. */
+static PyObject *
+take_output(Parser *p)
+{
+    Py_ssize_t ready = p->state == START_RECORD ? p->length : p->record_start;
+    PyObject *out = PyBytes_FromStringAndSize(p->out, ready);
+    if (out == NULL) {
+        return NULL;
+    }
+    memmove(p->out, p->out + ready, p->length - ready);
+    p->length -= ready;
+    p->field_start -= ready;
+    p->record_start -= ready;
+    return out;
+}
+
+static PyObject *
+Parser_feed(Parser *p, PyObject *args)
+{
+    Py_buffer data;
+    int final = 0;
+    if (!PyArg_ParseTuple(args, "y*|p", &data, &final)) {
+        return NULL;
+    }
+    if (p->fault != NULL) {
+        PyBuffer_Release(&data);
+        return raise_fault(p);
+    }
+    if (p->header_done) {
+        PyBuffer_Release(&data);
+        PyErr_SetString(PyExc_RuntimeError, "set_keys() must follow the header");
+        return NULL;
+    }
+    Py_ssize_t used = 0;
+    int status = parse(p, data.buf, data.len, &used);
+    PyBuffer_Release(&data);
+    if (status == 0 && final && used == data.len && !p->header_done) {
+        status = finish(p);
+    }
+    if (status < 0) {
+        return raise_fault(p);
+    }
+    PyObject *out = take_output(p);
+    if (out == NULL) {
+        return NULL;
+    }
+    return Py_BuildValue("(Nn)", out, used);
+}
+
+static void
+free_prefixes(Parser *p)
+{
+    for (Py_ssize_t k = 0; k < p->nkeys; k++) {
+        PyMem_Free(p->prefixes[k]);
+    }
+    PyMem_Free(p->prefixes);
+    PyMem_Free(p->prefix_lengths);
+    p->prefixes = NULL;
+    p->prefix_lengths = NULL;
+    p->nkeys = 0;
+}
+
+static PyObject *
+Parser_set_keys(Parser *p, PyObject *keys)
+{
+    if (!PyList_Check(keys)) {
+        PyErr_SetString(PyExc_TypeError, "keys must be a list of bytes");
+        return NULL;
+    }
+    free_prefixes(p);
+    Py_ssize_t count = PyList_GET_SIZE(keys);
+    p->prefixes = PyMem_Calloc(count ? count : 1, sizeof(char *));
+    p->prefix_lengths = PyMem_Calloc(count ? count : 1, sizeof(Py_ssize_t));
+    if (p->prefixes == NULL || p->prefix_lengths == NULL) {
+        return PyErr_NoMemory();
+    }
+    for (Py_ssize_t k = 0; k < count; k++) {
+        char *key;
+        Py_ssize_t size;
+        if (PyBytes_AsStringAndSize(PyList_GET_ITEM(keys, k), &key, &size) < 0) {
+            p->nkeys = k;
+            return NULL;
+        }
+        /* '{' or ',' + the JSON string + ':' + the value's opening quote */
+        char *prefix = PyMem_Malloc(size + 3);
+        if (prefix == NULL) {
+            p->nkeys = k;
+            return PyErr_NoMemory();
+        }
+        prefix[0] = k == 0 ? '{' : ',';
+        memcpy(prefix + 1, key, size);
+        prefix[size + 1] = ':';
+        prefix[size + 2] = '"';
+        p->prefixes[k] = prefix;
+        p->prefix_lengths[k] = size + 3;
+        p->nkeys = k + 1;
+    }
+    p->reading_header = 0;
+    p->header_done = 0;
+    p->length = 0;
+    p->record_start = 0;
+    Py_RETURN_NONE;
+}
+
+static int
+Parser_init(Parser *p, PyObject *args, PyObject *kwargs)
+{
+    static char *names[] = {"delimiter", "infer", "ndjson", NULL};
+    int delimiter, infer = 0, ndjson = 0;
+    if (!PyArg_ParseTupleAndKeywords(
+            args, kwargs, "C|pp", names, &delimiter, &infer, &ndjson)) {
+        return -1;
+    }
+    if (delimiter >= 128 || delimiter == '"' || delimiter == '\r' ||
+        delimiter == '\n' || delimiter == 0) {
+        PyErr_SetString(PyExc_ValueError, "the delimiter must be one ASCII "
+                                          "character other than a quote or "
+                                          "a line break");
+        return -1;
+    }
+    for (int c = 0; c < 256; c++) {
+        unsigned char cls = PLAIN;
+        if (c == 0) {
+            cls = NUL;
+        }
+        else if (c == '\r') {
+            cls = CR;
+        }
+        else if (c == '\n') {
+            cls = LF;
+        }
+        else if (c == '"') {
+            cls = QUOTE;
+        }
+        else if (c == '\\' || c < 0x20) {
+            cls = ESCAPE;
+        }
+        p->quoted[c] = cls;
+        p->unquoted[c] = cls;
+    }
+    p->unquoted[delimiter] = DELIMITER;
+    p->infer = infer;
+    p->ndjson = ndjson;
+    p->reading_header = 1;
+    p->header_done = 0;
+    p->state = START_RECORD;
+    p->line = 1;
+    p->rows = 0;
+    p->fault = NULL;
+    return 0;
+}
+
+static void
+Parser_dealloc(Parser *p)
+{
+    free_prefixes(p);
+    PyMem_Free(p->out);
+    Py_TYPE(p)->tp_free((PyObject *)p);
+}
+
+static PyObject *
+Parser_get_rows(Parser *p, void *closure)
+{
+    return PyLong_FromLongLong(p->rows);
+}
+
+static PyObject *
+Parser_get_line(Parser *p, void *closure)
+{
+    return PyLong_FromLongLong(p->line);
+}
+
+static PyMethodDef Parser_methods[] = {
+    {"feed", (PyCFunction)Parser_feed, METH_VARARGS,
+     "Parse a chunk; return (complete JSON output, bytes consumed)."},
+    {"set_keys", (PyCFunction)Parser_set_keys, METH_O,
+     "Set the record keys, each a JSON string as bytes, after the header."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef Parser_getset[] = {
+    {"rows", (getter)Parser_get_rows, NULL, "records converted so far", NULL},
+    {"line", (getter)Parser_get_line, NULL, "the current physical line", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyTypeObject ParserType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "csvdrop.conversion._core.Parser",
+    .tp_basicsize = sizeof(Parser),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "A streaming CSV to JSON parser for UTF-8 input.",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Parser_init,
+    .tp_dealloc = (destructor)Parser_dealloc,
+    .tp_methods = Parser_methods,
+    .tp_getset = Parser_getset,
+};
+
+/* Return (offset of the first byte that is not valid UTF-8 or -1, length of
+   the complete prefix). An incomplete sequence at the very end is not an
+   error unless final is true: it is left out of the complete prefix. */
+static PyObject *
+utf8_error(PyObject *module, PyObject *args)
+{
+    Py_buffer data;
+    int final = 0;
+    if (!PyArg_ParseTuple(args, "y*|p", &data, &final)) {
+        return NULL;
+    }
+    const unsigned char *s = data.buf;
+    Py_ssize_t n = data.len, i = 0, bad = -1;
+    while (i < n) {
+        /* Eight ASCII bytes at a time: the common case. */
+        while (i + 8 <= n) {
+            unsigned long long word;
+            memcpy(&word, s + i, 8);
+            if (word & 0x8080808080808080ULL) {
+                break;
+            }
+            i += 8;
+        }
+        if (i >= n) {
+            break;
+        }
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        Py_ssize_t need;
+        unsigned char lo = 0x80, hi = 0xBF;
+        if (c >= 0xC2 && c <= 0xDF) {
+            need = 1;
+        }
+        else if (c >= 0xE0 && c <= 0xEF) {
+            need = 2;
+            if (c == 0xE0) {
+                lo = 0xA0;
+            }
+            else if (c == 0xED) {
+                hi = 0x9F; /* no surrogates */
+            }
+        }
+        else if (c >= 0xF0 && c <= 0xF4) {
+            need = 3;
+            if (c == 0xF0) {
+                lo = 0x90;
+            }
+            else if (c == 0xF4) {
+                hi = 0x8F;
+            }
+        }
+        else {
+            bad = i;
+            break;
+        }
+        Py_ssize_t k = 1;
+        for (; k <= need && i + k < n; k++) {
+            unsigned char next = s[i + k];
+            if (k == 1 ? (next < lo || next > hi) : (next < 0x80 || next > 0xBF)) {
+                break;
+            }
+        }
+        if (k <= need) {
+            if (i + k >= n && !final) {
+                break; /* cut off at the end of this chunk */
+            }
+            bad = i;
+            break;
+        }
+        i += need + 1;
+    }
+    if (bad < 0 && final && i < n) {
+        bad = i;
+    }
+    PyBuffer_Release(&data);
+    return Py_BuildValue("(nn)", bad, bad < 0 ? (i < n ? i : n) : bad);
+}
+
+static PyMethodDef module_methods[] = {
+    {"utf8_error", utf8_error, METH_VARARGS,
+     "Return (first invalid UTF-8 offset or -1, complete prefix length)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "_core",
+    .m_doc = "csvdrop's CSV to JSON inner loop.",
+    .m_size = -1,
+    .m_methods = module_methods,
+};
+
+PyMODINIT_FUNC
+PyInit__core(void)
+{
+    if (PyType_Ready(&ParserType) < 0) {
+        return NULL;
+    }
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL) {
+        return NULL;
+    }
+    ParseError = PyErr_NewException("csvdrop.conversion._core.ParseError",
+                                    PyExc_ValueError, NULL);
+    if (ParseError == NULL || PyModule_AddObjectRef(m, "ParseError", ParseError) < 0 ||
+        PyModule_AddObjectRef(m, "Parser", (PyObject *)&ParserType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
