@@ -179,6 +179,12 @@ MUTATIONS = [
         'Action    = "kms:ListGrants"',
     ),
     (
+        "kms_key_grants",
+        "modules/kms/main.tf",
+        "autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling",
+        "autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling_custom",
+    ),
+    (
         "instances_require_imdsv2",
         "modules/compute/main.tf",
         'http_tokens                 = "required"',
