@@ -98,3 +98,10 @@ def test_checkov_skips_exist_to_be_checked() -> None:
 )
 def test_checkov_skip_states_its_reason(path: str, check: str, reason: str) -> None:
     assert len(reason.split()) >= 6, f"{path}: skip of {check} gives no real reason"
+
+
+@pytest.mark.parametrize("name", ["main.tf", "versions.tf"])
+def test_environments_differ_only_in_their_name(name: str) -> None:
+    production = (TERRAFORM_ROOT / "envs" / "production" / name).read_text("utf-8")
+    staging = (TERRAFORM_ROOT / "envs" / "staging" / name).read_text("utf-8")
+    assert production.replace("production", "staging") == staging
