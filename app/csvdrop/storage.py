@@ -155,6 +155,8 @@ class Storage:
                 read_timeout=config["S3_READ_TIMEOUT"],
                 retries={"max_attempts": config["S3_MAX_ATTEMPTS"], "mode": "standard"},
                 s3={"addressing_style": "path"},
+                # Presigned URLs otherwise fall back to the legacy signature.
+                signature_version="s3v4",
             ),
         )
         return cls(

@@ -1,0 +1,64 @@
+"""Gunicorn settings for csvdrop, shared by `make run` and the Ansible role.
+
+Use it as ``gunicorn -c python:csvdrop.gunicorn_conf``. The environment picks
+the socket and the pool size; everything else is chosen for large uploads:
+
+- ``gthread`` workers: a request runs in a thread while the worker's main
+  loop keeps sending its heartbeat, so an upload that takes minutes to
+  arrive and convert is never mistaken for a hung worker. A ``sync`` worker
+  blocks its only thread on the upload, misses the heartbeat and is killed
+  at ``timeout`` in the middle of the upload.
+- ``timeout`` only bounds a worker whose main loop is stuck, not a request.
+- ``graceful_timeout`` lets uploads in flight finish when a deploy restarts
+  the service, before the worker is stopped.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any
+
+from csvdrop.logs import logging_config
+
+bind = os.environ.get("CSVDROP_BIND", "127.0.0.1:8000")
+wsgi_app = "csvdrop:create_app()"
+
+worker_class = "gthread"
+workers = int(os.environ.get("CSVDROP_WORKERS", "2"))
+threads = int(os.environ.get("CSVDROP_THREADS", "8"))
+
+timeout = 60
+graceful_timeout = 300
+keepalive = 30
+# The heartbeat file lives in memory, so a slow disk cannot stall it; it is
+# gunicorn's own file in a directory only gunicorn writes here.
+_SHARED_MEMORY = "/dev/shm"  # noqa: S108
+worker_tmp_dir = _SHARED_MEMORY if os.path.isdir(_SHARED_MEMORY) else None
+
+# Requests are logged by the app as JSON lines with their request id.
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("CSVDROP_LOG_LEVEL", "info").lower()
+logconfig_dict = logging_config(loglevel.upper())
+# Configuring gunicorn's loggers clears the plain-text handlers it adds, so
+# its own lines reach the JSON handler on the root logger instead.
+logconfig_dict["loggers"].update(
+    {
+        name: {"level": loglevel.upper(), "handlers": [], "propagate": True}
+        for name in ("gunicorn.error", "gunicorn.access")
+    }
+)
+# No control socket: it would be written under the service user's home.
+control_socket_disable = True
+
+# Several worker processes share the metrics through files in one directory.
+if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="csvdrop-metrics-")
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """Drop the metrics of a worker that exited, so its gauges do not linger."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]

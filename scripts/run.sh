@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Run csvdrop locally: SeaweedFS with S3 on 127.0.0.1:8333 and the app under
+# gunicorn on 127.0.0.1:8000. `make run` calls this once .venv exists.
+# Everything lives under .local/ and survives for the next run; Ctrl-C or
+# SIGTERM stops what this script started, by PID.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+root=$PWD
+bin=$root/.venv/bin
+state=$root/.local
+data=$state/seaweedfs
+mkdir -p "$data" "$state/csvdrop"
+chmod 700 "$state"
+
+s3_port=8333
+app_address=127.0.0.1:8000
+bucket=csvdrop
+
+# Credentials are made once, on this machine only, and never committed.
+umask 077
+secret() {
+  local file=$state/csvdrop/$1
+  [ -s "$file" ] || "$bin/python" -c 'import secrets; print(secrets.token_urlsafe(32))' >"$file"
+  cat "$file"
+}
+access_key=local-$(secret s3-access-key | tr -dc 'a-zA-Z0-9' | cut -c1-16)
+secret_key=$(secret s3-secret-key)
+sse_key=$(secret s3-sse-key)
+token_secret_file=$state/csvdrop/token-secret
+secret token-secret >/dev/null
+cat >"$state/csvdrop/s3.json" <<EOF
+{"identities": [{"name": "csvdrop", "credentials": [{"accessKey": "$access_key", "secretKey": "$secret_key"}], "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}
+EOF
+umask 022
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  echo "run: stopping" >&2
+  for pid in "${pids[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${pids[@]}"; do
+    # weed can take most of a minute to stop on its own; give it ten seconds.
+    for _ in $(seq 100); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  wait 2>/dev/null || true
+}
+trap 'stop; exit 130' INT
+trap 'stop; exit 143' TERM
+trap stop EXIT
+
+# Every port is explicit and on loopback; telemetry to the SeaweedFS project
+# is switched off so nothing leaves the machine.
+WEED_S3_SSE_KEY=$sse_key "$bin/weed" server \
+  -dir="$data" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
+  -master.port=9333 -master.port.grpc=19333 -master.telemetry=false \
+  -master.volumeSizeLimitMB=1024 -volume.max=32 \
+  -volume.port=9340 -volume.port.grpc=19340 \
+  -filer.port=8888 -filer.port.grpc=18888 \
+  -s3 -s3.port=$s3_port -s3.port.grpc=18333 -s3.config="$state/csvdrop/s3.json" \
+  -s3.port.iceberg=0 -s3.port.lance=0 -metricsPort=9327 \
+  >>"$state/seaweedfs.log" 2>&1 &
+pids+=($!)
+echo "run: SeaweedFS starting (log: .local/seaweedfs.log)" >&2
+
+export CSVDROP_S3_ENDPOINT_URL=http://127.0.0.1:$s3_port
+export CSVDROP_S3_BUCKET=$bucket
+export CSVDROP_S3_ACCESS_KEY_ID=$access_key
+export CSVDROP_S3_SECRET_ACCESS_KEY=$secret_key
+export CSVDROP_USERS_FILE=$state/csvdrop/users.json
+export CSVDROP_TOKEN_SECRET_FILE=$token_secret_file
+export CSVDROP_BIND=$app_address
+
+# S3 answers before the filer behind it is ready, so wait for a bucket
+# operation to succeed, not just for the port to open.
+"$bin/python" - "$bucket" <<'EOF'
+import os, sys, time
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+bucket = sys.argv[1]
+client = boto3.client(
+    "s3",
+    endpoint_url=os.environ["CSVDROP_S3_ENDPOINT_URL"],
+    region_name="us-east-1",
+    aws_access_key_id=os.environ["CSVDROP_S3_ACCESS_KEY_ID"],
+    aws_secret_access_key=os.environ["CSVDROP_S3_SECRET_ACCESS_KEY"],
+)
+deadline = time.monotonic() + 90
+while True:
+    try:
+        client.head_bucket(Bucket=bucket)
+        break
+    except (BotoCoreError, ClientError):
+        try:
+            client.create_bucket(Bucket=bucket)
+            break
+        except (BotoCoreError, ClientError) as err:
+            if time.monotonic() > deadline:
+                sys.exit(f"run: S3 did not answer in time: {err}")
+            time.sleep(0.5)
+print(f"run: bucket {bucket} ready", file=sys.stderr)
+EOF
+
+if [ -z "$("$bin/csvdrop" user list 2>/dev/null)" ]; then
+  echo "run: creating the first user; its password is shown this once:" >&2
+  "$bin/csvdrop" user add admin --generate </dev/null
+fi
+
+"$bin/gunicorn" -c python:csvdrop.gunicorn_conf >>"$state/csvdrop.log" 2>&1 &
+pids+=($!)
+
+for _ in $(seq 100); do
+  if "$bin/python" -c "import urllib.request as u; u.urlopen('http://$app_address/healthz', timeout=1)" 2>/dev/null; then
+    break
+  fi
+  kill -0 "${pids[-1]}" 2>/dev/null || { echo "run: gunicorn failed; see .local/csvdrop.log" >&2; exit 1; }
+  sleep 0.2
+done
+echo "run: csvdrop is at http://$app_address/ (app log: .local/csvdrop.log; Ctrl-C stops)"
+
+# Stay until a child dies or a signal arrives; `wait -n` returns on either.
+wait -n "${pids[@]}" || true
+echo "run: a service exited; see the logs under .local/" >&2
