@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -72,6 +75,48 @@ def test_users_file_replaces_whole_file_without_leftovers(users: UsersFile) -> N
     leftovers = [p.name for p in users.path.parent.iterdir() if p.suffix == ".tmp"]
     assert leftovers == []
     assert sorted(users.load()) == ["alice", "bob"]
+
+
+@pytest.mark.parametrize(
+    ("before", "after"), [(0o600, 0o600), (0o640, 0o640), (0o666, 0o640)]
+)
+def test_users_file_replacement_keeps_mode_without_world_access(
+    users: UsersFile, before: int, after: int
+) -> None:
+    users.add("alice", "correct horse battery")
+    users.path.chmod(before)
+
+    users.add("bob", "another long password")
+
+    assert stat.S_IMODE(users.path.stat().st_mode) == after
+
+
+def test_users_file_replacement_keeps_owner_and_group(users: UsersFile) -> None:
+    # The suites run as root (CI and make test); an operator fixing a
+    # password as root must not leave a file the service account cannot read.
+    users.add("alice", "correct horse battery")
+    os.chown(users.path, 65534, 65534)
+
+    users.set_password("alice", "a brand new password")
+
+    info = users.path.stat()
+    assert (info.st_uid, info.st_gid) == (65534, 65534)
+
+
+def test_users_file_concurrent_writers_lose_no_user(users: UsersFile) -> None:
+    names = [f"user{i}" for i in range(6)]
+    script = (
+        "import sys; from csvdrop.auth.users import UsersFile;"
+        " UsersFile(sys.argv[1]).add(sys.argv[2], 'a long enough password')"
+    )
+
+    writers = [
+        subprocess.Popen([sys.executable, "-c", script, str(users.path), name])
+        for name in names
+    ]
+
+    assert [writer.wait(timeout=60) for writer in writers] == [0] * len(names)
+    assert sorted(users.load()) == names
 
 
 def test_users_file_authenticate_matches_name_and_password(users: UsersFile) -> None:

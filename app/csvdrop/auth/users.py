@@ -1,9 +1,10 @@
 """The users file: who may log in, with their scrypt password hashes.
 
 The file is JSON, written whole to a temporary file beside it and renamed
-over it, so a reader never sees half a file, and it is only ever readable by
-its owner (mode 0600). Every instance behind the load balancer needs the same
-file. Its shape::
+over it, so a reader never sees half a file. A new file is readable by its
+owner only (mode 0600); a replaced one keeps the old file's owner, group and
+mode, less any world access or group write. Every instance behind the load
+balancer needs the same file. Its shape::
 
     {"version": 1,
      "users": {"alice": {"password": "$scrypt$ln=15,r=8,p=3$...",
@@ -22,6 +23,7 @@ import fcntl
 import json
 import os
 import re
+import stat
 import tempfile
 import time
 from collections.abc import Iterator
@@ -35,6 +37,9 @@ USERNAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 MIN_PASSWORD_LENGTH = 8
 # Far above any real password; keeps a login body from buying a long hash.
 MAX_PASSWORD_LENGTH = 1024
+# What a replaced file keeps of the old one's mode: owner read and write,
+# group read.
+KEPT_MODE_BITS = 0o640
 
 
 class UserError(ValueError):
@@ -103,14 +108,14 @@ class UsersFile:
     def load(self) -> dict[str, User]:
         """Return every user by name; a file that does not exist holds none."""
         try:
-            stat = self.path.stat()
+            info = self.path.stat()
         except FileNotFoundError:
             return {}
         except OSError as err:
             raise UserError(f"cannot read users file {self.path}: {err}") from err
         # Readers in the app reload only when the file was replaced, so that a
         # user added with the CLI can log in without a restart.
-        signature = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        signature = (info.st_ino, info.st_size, info.st_mtime_ns)
         cache = self._cache
         if cache is not None and cache[0] == signature:
             return cache[1]
@@ -241,14 +246,18 @@ class UsersFile:
         self._sync_directory()
 
     def _keep_owner(self, descriptor: int) -> None:
-        # Run as root (an operator fixing a password), the new file would
-        # otherwise belong to root and the service account could not read it.
+        # The replacement must stay readable by whoever read the old file: an
+        # operator running this as root would otherwise leave a root-owned
+        # file the service account cannot open, and a file provisioned as
+        # 0640 for the service's group would lose that group. World access
+        # and group write are never carried over.
         try:
-            stat = self.path.stat()
+            old = self.path.stat()
         except FileNotFoundError:
             return
         if os.geteuid() == 0:
-            os.fchown(descriptor, stat.st_uid, stat.st_gid)
+            os.fchown(descriptor, old.st_uid, old.st_gid)
+        os.fchmod(descriptor, stat.S_IMODE(old.st_mode) & KEPT_MODE_BITS)
 
     def _sync_directory(self) -> None:
         descriptor = os.open(self.path.parent, os.O_RDONLY)
