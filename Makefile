@@ -28,6 +28,12 @@ lint: venv
 	$(BIN)/ruff check app tests bench
 	$(BIN)/mypy
 
+# csvdrop side by side with pandas, polars, DuckDB, Miller and csvkit; writes
+# docs/benchmarks.md. The comparison tools go into .tools/bench, not the app.
+bench: venv
+	bench/setup.sh
+	$(BIN)/python bench/run.py
+
 # The release wheel that the Ansible csvdrop role installs.
 dist: venv
 	rm -rf dist
