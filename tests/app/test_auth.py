@@ -426,6 +426,29 @@ def test_login_routes_share_a_rate_limit_per_client_address(
     assert other_address.status_code == 400
 
 
+def test_login_limit_behind_the_unix_socket_counts_each_forwarded_client(
+    create_test_app: Callable[..., Flask],
+) -> None:
+    client = create_test_app(LOGIN_RATE_LIMIT="2 per minute").test_client()
+
+    def attempt(forwarded: str) -> int:
+        # gunicorn on a unix socket gives no peer address; nginx appends the
+        # client as the last X-Forwarded-For entry.
+        return client.post(
+            "/api/v1/auth/token",
+            json=[],
+            headers={"X-Forwarded-For": forwarded},
+            environ_base={"REMOTE_ADDR": ""},
+        ).status_code
+
+    # The first entries are whatever the client claimed; only the last counts.
+    first = [attempt(f"10.0.0.{n}, 198.51.100.1") for n in range(3)]
+    second = attempt("198.51.100.2")
+
+    assert first == [400, 400, 429]
+    assert second == 400
+
+
 @pytest.mark.parametrize(
     ("settings", "message"),
     [

@@ -23,7 +23,6 @@ from flask import Flask, Response, current_app, g, request
 from flask_jwt_extended import JWTManager, get_jwt_identity, verify_jwt_in_request
 from flask_jwt_extended.exceptions import CSRFError
 from flask_limiter import Limiter, RateLimitExceeded
-from flask_limiter.util import get_remote_address
 
 from csvdrop.auth import views
 from csvdrop.auth.marks import is_public, public
@@ -83,7 +82,7 @@ def init_app(app: Flask) -> None:
     _answer_token_faults(app, manager, users)
 
     limiter = Limiter(
-        get_remote_address,
+        views.client_address,
         app=app,
         storage_uri=str(setting("RATE_LIMIT_STORAGE_URI")),
         strategy="moving-window",
@@ -215,7 +214,7 @@ def _answer_token_faults(app: Flask, manager: JWTManager, users: UsersFile) -> N
 
 
 def _rate_limited(error: RateLimitExceeded) -> Response:
-    log.warning("login rate limit hit by %s", get_remote_address())
+    log.warning("login rate limit hit by %s", views.client_address())
     return response(
         Problem(
             429,

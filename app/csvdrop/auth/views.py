@@ -35,6 +35,18 @@ BEARER = "Bearer"
 log = logging.getLogger(__name__)
 
 
+def client_address() -> str:
+    """Return the address of the client, which the login limit counts against."""
+    # A TCP peer is the client itself (or a proxy the app was told to see
+    # through). An empty address means the unix socket, which only the local
+    # nginx can open: it appends the client it saw, after its real-IP step,
+    # as the last X-Forwarded-For entry.
+    if request.remote_addr:
+        return request.remote_addr
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    return forwarded.rsplit(",", 1)[-1].strip() or "unknown"
+
+
 def _users() -> UsersFile:
     users: UsersFile = current_app.extensions[EXTENSION_KEY].users
     return users
@@ -61,7 +73,7 @@ def _check_credentials() -> User | Response:
     user = _users().authenticate(username, password)
     if user is None:
         # The name is left out: people type their password into it.
-        log.warning("login refused from %s", request.remote_addr)
+        log.warning("login refused from %s", client_address())
         return response(
             Problem(
                 401,
