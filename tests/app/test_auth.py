@@ -455,6 +455,8 @@ def test_login_limit_behind_the_unix_socket_counts_each_forwarded_client(
         ({}, "TOKEN_SECRET is not set"),
         ({"TOKEN_SECRET": "short"}, "TOKEN_SECRET is too short"),
         ({"TOKEN_SECRET": "x" * 40, "USERS_FILE": None}, "USERS_FILE is not set"),
+        ({"TOKEN_SECRET": "x" * 40, "ACCESS_TOKEN_MINUTES": 0}, "at least 1"),
+        ({"TOKEN_SECRET": "x" * 40, "LOGIN_RATE_LIMIT": "ten a minute"}, "like '10"),
     ],
 )
 def test_app_outside_tests_refuses_to_start_without_auth_settings(

@@ -23,6 +23,7 @@ from flask import Flask, Response, current_app, g, request
 from flask_jwt_extended import JWTManager, get_jwt_identity, verify_jwt_in_request
 from flask_jwt_extended.exceptions import CSRFError
 from flask_limiter import Limiter, RateLimitExceeded
+from limits import parse_many
 
 from csvdrop.auth import views
 from csvdrop.auth.marks import is_public, public
@@ -35,7 +36,13 @@ EXTENSION_KEY = views.EXTENSION_KEY
 # token; 32 characters of token_urlsafe carry about 190 bits.
 MIN_SECRET_LENGTH = 32
 
-__all__ = ["current_username", "init_app", "public", "users_file"]
+__all__ = [
+    "AuthConfigError",
+    "current_username",
+    "init_app",
+    "public",
+    "users_file",
+]
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +88,13 @@ def init_app(app: Flask) -> None:
     manager = JWTManager(app)
     _answer_token_faults(app, manager, users)
 
+    login_rate_limit = str(setting("LOGIN_RATE_LIMIT"))
+    try:
+        parse_many(login_rate_limit)
+    except ValueError as err:
+        raise AuthConfigError(
+            f"setting LOGIN_RATE_LIMIT: {err}; write it like '10 per minute'"
+        ) from err
     limiter = Limiter(
         views.client_address,
         app=app,
@@ -91,9 +105,7 @@ def init_app(app: Flask) -> None:
     # More specific than any HTTPException handler of the service, so the
     # answer keeps its own wording; the limiter adds Retry-After afterwards.
     app.register_error_handler(RateLimitExceeded, _rate_limited)
-    app.register_blueprint(
-        views.create_blueprint(limiter, str(setting("LOGIN_RATE_LIMIT")))
-    )
+    app.register_blueprint(views.create_blueprint(limiter, login_rate_limit))
     app.extensions[EXTENSION_KEY] = AuthState(users, limiter)
     app.before_request(_require_token)
 
@@ -123,6 +135,12 @@ def _jwt_config(app: Flask, setting: Callable[[str], Any]) -> dict[str, object]:
             f"setting TOKEN_SECRET is too short: use at least {MIN_SECRET_LENGTH}"
             " random characters"
         )
+    access_minutes = int(setting("ACCESS_TOKEN_MINUTES"))
+    refresh_hours = int(setting("REFRESH_TOKEN_HOURS"))
+    if access_minutes < 1 or refresh_hours < 1:
+        raise AuthConfigError(
+            "settings ACCESS_TOKEN_MINUTES and REFRESH_TOKEN_HOURS must be at least 1"
+        )
     return {
         "JWT_SECRET_KEY": str(secret),
         "JWT_ALGORITHM": "HS256",
@@ -131,12 +149,8 @@ def _jwt_config(app: Flask, setting: Callable[[str], Any]) -> dict[str, object]:
         "JWT_DECODE_ALGORITHMS": ["HS256"],
         "JWT_ENCODE_ISSUER": "csvdrop",
         "JWT_DECODE_ISSUER": "csvdrop",
-        "JWT_ACCESS_TOKEN_EXPIRES": timedelta(
-            minutes=int(setting("ACCESS_TOKEN_MINUTES"))
-        ),
-        "JWT_REFRESH_TOKEN_EXPIRES": timedelta(
-            hours=int(setting("REFRESH_TOKEN_HOURS"))
-        ),
+        "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=access_minutes),
+        "JWT_REFRESH_TOKEN_EXPIRES": timedelta(hours=refresh_hours),
         "JWT_TOKEN_LOCATION": ["headers", "cookies"],
         "JWT_COOKIE_SECURE": True,
         "JWT_COOKIE_SAMESITE": "Strict",
