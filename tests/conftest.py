@@ -180,6 +180,15 @@ def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
 
 
 @pytest.fixture
+def private_seaweedfs(tmp_path: Path) -> Iterator[SeaweedFS]:
+    """Yield a SeaweedFS of the test's own, for tests that stop or kill it."""
+    server = SeaweedFS(tmp_path / "private-seaweedfs")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def s3(seaweedfs: SeaweedFS) -> S3Client:
     """Return an S3 client for the session's SeaweedFS."""
     return seaweedfs.client()
@@ -223,10 +232,11 @@ def storage_config(server: SeaweedFS, users_path: Path) -> dict[str, Any]:
 
 @pytest.fixture
 def create_test_app(seaweedfs: SeaweedFS, users_path: Path) -> Callable[..., Flask]:
-    """Return a factory of apps on the session's SeaweedFS, with overrides."""
+    """Return a factory of apps, on the session's SeaweedFS unless told otherwise."""
 
-    def create(**overrides: Any) -> Flask:
-        return create_app({**storage_config(seaweedfs, users_path), **overrides})
+    def create(server: SeaweedFS | None = None, **overrides: Any) -> Flask:
+        config = storage_config(server or seaweedfs, users_path)
+        return create_app({**config, **overrides})
 
     return create
 

@@ -131,6 +131,12 @@ SETTINGS: tuple[Setting, ...] = (
         _integer,
     ),
     Setting(
+        "S3_ABORT_SECONDS",
+        30,
+        "How long a failed upload keeps retrying to abort its multipart upload.",
+        _integer,
+    ),
+    Setting(
         "CONTENT_PRESIGNED",
         False,
         "Answer content requests with a redirect to a presigned S3 URL.",

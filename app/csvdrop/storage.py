@@ -132,6 +132,7 @@ class Storage:
         kms_key_id: str | None = None,
         encryption: bool = True,
         part_size: int = 8 * 1024 * 1024,
+        abort_seconds: float = 30,
     ) -> None:
         if part_size < MIN_PART_SIZE:
             raise ValueError("S3 multipart parts must be at least 5 MiB")
@@ -140,6 +141,7 @@ class Storage:
         self.kms_key_id = kms_key_id
         self.encryption = encryption
         self.part_size = part_size
+        self.abort_seconds = abort_seconds
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Storage:
@@ -165,6 +167,7 @@ class Storage:
             kms_key_id=config["S3_KMS_KEY_ID"],
             encryption=config["S3_SERVER_SIDE_ENCRYPTION"],
             part_size=config["S3_PART_SIZE"],
+            abort_seconds=config["S3_ABORT_SECONDS"],
         )
 
     # -- keys ---------------------------------------------------------------
@@ -295,16 +298,27 @@ class Storage:
         return {"PartNumber": number, "ETag": answer["ETag"]}
 
     def _abort(self, key: str, upload_id: str) -> None:
-        try:
-            self.client.abort_multipart_upload(
-                Bucket=self.bucket, Key=key, UploadId=upload_id
-            )
-        except (BotoCoreError, ClientError):
-            # The store is likely down; S3's lifecycle rule for incomplete
-            # multipart uploads (set by the Terraform bucket) reaps the parts.
-            log.exception("aborting multipart upload of %s failed", key)
-        else:
-            log.info("multipart upload of %s aborted", key)
+        # The failure that brought us here is often the store going away, so
+        # keep trying for a while: parts left behind cost money and would
+        # show up as an open multipart upload.
+        deadline = time.monotonic() + self.abort_seconds
+        pause = 0.25
+        while True:
+            try:
+                self.client.abort_multipart_upload(
+                    Bucket=self.bucket, Key=key, UploadId=upload_id
+                )
+            except (BotoCoreError, ClientError) as err:
+                if time.monotonic() + pause > deadline:
+                    # The bucket's lifecycle rule for incomplete multipart
+                    # uploads (set by the Terraform module) reaps the parts.
+                    log.error("aborting multipart upload of %s failed: %s", key, err)
+                    return
+                time.sleep(pause)
+                pause = min(pause * 2, 4.0)
+            else:
+                log.info("multipart upload of %s aborted", key)
+                return
 
     def replace_metadata(
         self,
