@@ -34,4 +34,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions[api.STORAGE_EXTENSION] = Storage.from_config(app.config)
     app.register_blueprint(api.bp)
     web.init_app(app)
+
+    proxies = int(app.config["PROXY_COUNT"])
+    if proxies:
+        # Behind nginx the peer is always nginx; the client's address (which
+        # the login rate limit counts by) and scheme come from its headers.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
     return app

@@ -219,11 +219,10 @@ SETTINGS: tuple[Setting, ...] = (
         "Where login attempts are counted; a shared store (redis://) across instances.",
     ),
     Setting(
-        "SECRET_KEY",
-        None,
-        "Flask secret; set it to the same value on every instance.",
-        _optional_text,
-        secret=True,
+        "PROXY_COUNT",
+        0,
+        "Reverse proxies in front whose X-Forwarded-For/-Proto are trusted (nginx: 1).",
+        _integer,
     ),
 )
 
@@ -313,3 +312,28 @@ def _check(values: Mapping[str, object]) -> None:
     page_size = values["PAGE_SIZE"]
     if not isinstance(page_size, int) or not 1 <= page_size <= 1000:
         raise ConfigError("setting PAGE_SIZE: must be between 1 and 1000")
+
+
+def _show_default(setting: Setting) -> str:
+    if setting.default is None:
+        return "(none)"
+    if isinstance(setting.default, bool):
+        return "true" if setting.default else "false"
+    if isinstance(setting.default, int) and setting.default >= MiB:
+        unit, size = ("GiB", GiB) if setting.default % GiB == 0 else ("MiB", MiB)
+        return f"{setting.default} ({setting.default // size} {unit})"
+    return str(setting.default)
+
+
+def settings_table() -> str:
+    """Return the Markdown table of every setting that the README shows."""
+    lines = [
+        "| setting | environment variable | default | meaning |",
+        "| --- | --- | --- | --- |",
+    ]
+    for setting in SETTINGS:
+        lines.append(
+            f"| `{setting.name}` | `{setting.environment_variable}` |"
+            f" `{_show_default(setting)}` | {setting.description} |"
+        )
+    return "\n".join(lines) + "\n"
