@@ -57,25 +57,38 @@ typedef struct {
     const char *fault;
     long long fault_line;
     Py_ssize_t fault_found;
+    int out_of_memory;
 } Parser;
 
 static PyObject *ParseError;
 
 static const char HEX[] = "0123456789abcdef";
 
-static int
+/* Room that short copies may overrun: they copy a fixed 16 bytes. */
+#define SLACK 16
+
+static int grow(Parser *p, Py_ssize_t extra);
+
+static inline int
 reserve(Parser *p, Py_ssize_t extra)
 {
-    if (p->length + extra <= p->capacity) {
+    if (p->length + extra + SLACK <= p->capacity) {
         return 0;
     }
+    return grow(p, extra + SLACK);
+}
+
+static int
+grow(Parser *p, Py_ssize_t extra)
+{
     Py_ssize_t capacity = p->capacity ? p->capacity : 1 << 16;
     while (capacity < p->length + extra) {
         capacity *= 2;
     }
-    char *grown = PyMem_Realloc(p->out, capacity);
+    /* The raw allocator: parsing runs without the GIL. */
+    char *grown = PyMem_RawRealloc(p->out, capacity);
     if (grown == NULL) {
-        PyErr_NoMemory();
+        p->out_of_memory = 1;
         return -1;
     }
     p->out = grown;
@@ -83,15 +96,23 @@ reserve(Parser *p, Py_ssize_t extra)
     return 0;
 }
 
-static void
-put(Parser *p, const char *data, Py_ssize_t size)
+/* Copy bytes already reserved. Most runs are a few bytes long, where one
+   fixed-size copy beats a call to memcpy; readable says whether 16 bytes may
+   be read from data. */
+static inline void
+put(Parser *p, const char *data, Py_ssize_t size, int readable)
 {
-    memcpy(p->out + p->length, data, size);
+    if (size <= SLACK && readable) {
+        memcpy(p->out + p->length, data, SLACK);
+    }
+    else {
+        memcpy(p->out + p->length, data, size);
+    }
     p->length += size;
 }
 
 /* Write one byte that JSON strings must escape; room for 6 bytes is reserved. */
-static void
+static inline void
 put_escaped(Parser *p, unsigned char c)
 {
     char *o = p->out + p->length;
@@ -121,7 +142,7 @@ set_fault(Parser *p, const char *kind, long long line, Py_ssize_t found)
     }
 }
 
-static int
+static inline int
 begin_field(Parser *p)
 {
     const char *prefix;
@@ -142,7 +163,8 @@ begin_field(Parser *p)
     if (reserve(p, size) < 0) {
         return -1;
     }
-    put(p, prefix, size);
+    /* Stored prefixes carry SLACK bytes of padding; the literals do not. */
+    put(p, prefix, size, p->field < p->nkeys && !p->reading_header);
     p->field_start = p->length;
     p->field_escaped = 0;
     return 0;
@@ -209,7 +231,7 @@ is_number(const char *s, Py_ssize_t n)
     }
     /* Only the magnitude can fail now: 1e999 is not a finite double. */
     char small[64];
-    char *copy = n < (Py_ssize_t)sizeof(small) ? small : PyMem_Malloc(n + 1);
+    char *copy = n < (Py_ssize_t)sizeof(small) ? small : PyMem_RawMalloc(n + 1);
     if (copy == NULL) {
         return 0;
     }
@@ -217,12 +239,12 @@ is_number(const char *s, Py_ssize_t n)
     copy[n] = '\0';
     int finite = isfinite(strtod(copy, NULL));
     if (copy != small) {
-        PyMem_Free(copy);
+        PyMem_RawFree(copy);
     }
     return finite;
 }
 
-static int
+static inline int
 end_field(Parser *p)
 {
     if (reserve(p, 4) < 0) {
@@ -233,7 +255,7 @@ end_field(Parser *p)
         Py_ssize_t n = p->length - p->field_start;
         if (n == 0) {
             p->length = p->field_start - 1; /* drop the opening quote */
-            put(p, "null", 4);
+            put(p, "null", 4, 0);
             return 0;
         }
         if ((n == 4 && memcmp(text, "true", 4) == 0) ||
@@ -248,7 +270,7 @@ end_field(Parser *p)
 }
 
 /* Finish the record; 1 when the header has just been read, -1 on error. */
-static int
+static inline int
 end_record(Parser *p)
 {
     if (end_field(p) < 0 || reserve(p, 2) < 0) {
@@ -273,177 +295,201 @@ end_record(Parser *p)
 }
 
 /* Parse data[0:n]; set *used to the bytes consumed (less than n only when the
-   header has just been read). Return 0, or -1 with a fault or an exception. */
+   header has just been read). Return 0, or -1 with a fault or out of memory.
+
+   The states are labels rather than a switch in a loop: moving from one to
+   the next is a jump the CPU predicts, not a dispatch per byte. */
 static int
 parse(Parser *p, const unsigned char *s, Py_ssize_t n, Py_ssize_t *used)
 {
-    Py_ssize_t i = 0;
+    const unsigned char *unquoted = p->unquoted;
+    const unsigned char *quoted = p->quoted;
+    Py_ssize_t i = 0, j;
+    unsigned char c, cls;
     int ended;
+
+    switch (p->state) {
+    case START_FIELD:
+        goto start_field;
+    case IN_FIELD:
+        goto in_field;
+    case IN_QUOTED:
+        goto in_quoted;
+    case QUOTE_IN_QUOTED:
+        goto quote_in_quoted;
+    default:
+        goto start_record;
+    }
+
+start_record:
+    /* Line breaks here end blank lines, which are skipped. */
     while (i < n) {
-        unsigned char c = s[i];
-        switch (p->state) {
-        case START_RECORD:
-            if (c == '\n') {
-                if (!p->after_cr) {
-                    p->line++;
-                }
-                p->after_cr = 0;
-                i++;
-                continue;
+        c = s[i];
+        if (c == '\n') {
+            if (!p->after_cr) {
+                p->line++;
             }
             p->after_cr = 0;
-            if (c == '\r') {
-                p->line++;
-                p->after_cr = 1;
-                i++;
-                continue;
-            }
-            p->record_line = p->line;
-            p->record_start = p->length;
-            if (!p->reading_header && !p->ndjson && p->rows > 0) {
-                if (reserve(p, 1) < 0) {
-                    return -1;
-                }
-                p->out[p->length++] = ',';
-            }
-            p->field = 0;
-            if (begin_field(p) < 0) {
-                return -1;
-            }
-            p->state = START_FIELD;
-            continue;
-
-        case START_FIELD:
-            if (c == '"') {
-                p->state = IN_QUOTED;
-                p->quote_line = p->line;
-                i++;
-                continue;
-            }
-            p->state = IN_FIELD;
-            continue;
-
-        case IN_FIELD: {
-            Py_ssize_t j = i;
-            const unsigned char *table = p->unquoted;
-            while (j < n && table[s[j]] == PLAIN) {
-                j++;
-            }
-            if (j > i) {
-                if (reserve(p, j - i) < 0) {
-                    return -1;
-                }
-                put(p, (const char *)s + i, j - i);
-                i = j;
-                if (i == n) {
-                    continue;
-                }
-                c = s[i];
-            }
-            switch (table[c]) {
-            case DELIMITER:
-                if (end_field(p) < 0) {
-                    return -1;
-                }
-                p->field++;
-                if (begin_field(p) < 0) {
-                    return -1;
-                }
-                p->state = START_FIELD;
-                i++;
-                continue;
-            case CR:
-            case LF:
-                ended = end_record(p);
-                if (ended < 0) {
-                    return -1;
-                }
-                p->line++;
-                p->after_cr = c == '\r';
-                p->state = START_RECORD;
-                i++;
-                if (ended == 1) {
-                    *used = i;
-                    return 0;
-                }
-                continue;
-            case NUL:
-                set_fault(p, "binary-data", p->line, 0);
-                return -1;
-            default:
-                if (reserve(p, 6) < 0) {
-                    return -1;
-                }
-                put_escaped(p, c);
-                p->field_escaped = 1;
-                i++;
-                continue;
-            }
-        }
-
-        case IN_QUOTED: {
-            Py_ssize_t j = i;
-            const unsigned char *table = p->quoted;
-            while (j < n && table[s[j]] == PLAIN) {
-                j++;
-            }
-            if (j > i) {
-                if (reserve(p, j - i) < 0) {
-                    return -1;
-                }
-                put(p, (const char *)s + i, j - i);
-                p->after_cr = 0;
-                i = j;
-                if (i == n) {
-                    continue;
-                }
-                c = s[i];
-            }
-            if (c == '"') {
-                p->after_cr = 0;
-                p->state = QUOTE_IN_QUOTED;
-                i++;
-                continue;
-            }
-            if (table[c] == NUL) {
-                set_fault(p, "binary-data", p->line, 0);
-                return -1;
-            }
-            if (c == '\r') {
-                p->line++;
-            }
-            else if (c == '\n' && !p->after_cr) {
-                p->line++;
-            }
-            p->after_cr = c == '\r';
-            if (reserve(p, 6) < 0) {
-                return -1;
-            }
-            put_escaped(p, c);
-            p->field_escaped = 1;
             i++;
-            continue;
         }
-
-        case QUOTE_IN_QUOTED:
-            if (c == '"') {
-                if (reserve(p, 2) < 0) {
-                    return -1;
-                }
-                put_escaped(p, c);
-                p->field_escaped = 1;
-                p->state = IN_QUOTED;
-                i++;
-                continue;
-            }
-            if (p->unquoted[c] == DELIMITER || c == '\r' || c == '\n') {
-                p->state = IN_FIELD;
-                continue;
-            }
-            set_fault(p, "stray-quote", p->line, 0);
-            return -1;
+        else if (c == '\r') {
+            p->line++;
+            p->after_cr = 1;
+            i++;
+        }
+        else {
+            break;
         }
     }
+    if (i == n) {
+        p->state = START_RECORD;
+        goto done;
+    }
+    p->after_cr = 0;
+    p->record_line = p->line;
+    p->record_start = p->length;
+    if (!p->reading_header && !p->ndjson && p->rows > 0) {
+        if (reserve(p, 1) < 0) {
+            return -1;
+        }
+        p->out[p->length++] = ',';
+    }
+    p->field = 0;
+    if (begin_field(p) < 0) {
+        return -1;
+    }
+
+start_field:
+    if (i == n) {
+        p->state = START_FIELD;
+        goto done;
+    }
+    if (s[i] == '"') {
+        p->quote_line = p->line;
+        i++;
+        goto in_quoted;
+    }
+
+in_field:
+    j = i;
+    while (j < n && unquoted[s[j]] == PLAIN) {
+        j++;
+    }
+    if (j > i) {
+        if (reserve(p, j - i) < 0) {
+            return -1;
+        }
+        put(p, (const char *)s + i, j - i, i + SLACK <= n);
+        i = j;
+    }
+    if (i == n) {
+        p->state = IN_FIELD;
+        goto done;
+    }
+    c = s[i];
+    cls = unquoted[c];
+    if (cls == DELIMITER) {
+        if (end_field(p) < 0) {
+            return -1;
+        }
+        p->field++;
+        if (begin_field(p) < 0) {
+            return -1;
+        }
+        i++;
+        goto start_field;
+    }
+    if (cls == CR || cls == LF) {
+        ended = end_record(p);
+        if (ended < 0) {
+            return -1;
+        }
+        p->line++;
+        p->after_cr = c == '\r';
+        i++;
+        if (ended == 1) {
+            p->state = START_RECORD;
+            *used = i;
+            return 0;
+        }
+        goto start_record;
+    }
+    if (cls == NUL) {
+        set_fault(p, "binary-data", p->line, 0);
+        return -1;
+    }
+    if (reserve(p, 6) < 0) {
+        return -1;
+    }
+    put_escaped(p, c);
+    p->field_escaped = 1;
+    i++;
+    goto in_field;
+
+in_quoted:
+    j = i;
+    while (j < n && quoted[s[j]] == PLAIN) {
+        j++;
+    }
+    if (j > i) {
+        if (reserve(p, j - i) < 0) {
+            return -1;
+        }
+        put(p, (const char *)s + i, j - i, i + SLACK <= n);
+        p->after_cr = 0;
+        i = j;
+    }
+    if (i == n) {
+        p->state = IN_QUOTED;
+        goto done;
+    }
+    c = s[i];
+    if (c == '"') {
+        p->after_cr = 0;
+        i++;
+        goto quote_in_quoted;
+    }
+    if (quoted[c] == NUL) {
+        set_fault(p, "binary-data", p->line, 0);
+        return -1;
+    }
+    if (c == '\r') {
+        p->line++;
+    }
+    else if (c == '\n' && !p->after_cr) {
+        p->line++;
+    }
+    p->after_cr = c == '\r';
+    if (reserve(p, 6) < 0) {
+        return -1;
+    }
+    put_escaped(p, c);
+    p->field_escaped = 1;
+    i++;
+    goto in_quoted;
+
+quote_in_quoted:
+    if (i == n) {
+        p->state = QUOTE_IN_QUOTED;
+        goto done;
+    }
+    c = s[i];
+    if (c == '"') {
+        if (reserve(p, 2) < 0) {
+            return -1;
+        }
+        put_escaped(p, c);
+        p->field_escaped = 1;
+        i++;
+        goto in_quoted;
+    }
+    if (unquoted[c] == DELIMITER || c == '\r' || c == '\n') {
+        goto in_field; /* the quoted field ends here */
+    }
+    set_fault(p, "stray-quote", p->line, 0);
+    return -1;
+
+done:
     *used = n;
     return 0;
 }
@@ -470,6 +516,9 @@ finish(Parser *p)
 static PyObject *
 raise_fault(Parser *p)
 {
+    if (p->fault == NULL && p->out_of_memory) {
+        return PyErr_NoMemory();
+    }
     if (p->fault != NULL) {
         PyObject *args = Py_BuildValue(
             "(sLn)", p->fault, p->fault_line, p->fault_found);
@@ -515,11 +564,16 @@ Parser_feed(Parser *p, PyObject *args)
         return NULL;
     }
     Py_ssize_t used = 0;
-    int status = parse(p, data.buf, data.len, &used);
-    PyBuffer_Release(&data);
+    int status;
+    /* Other threads (the service's I/O, hashing) run while a chunk parses;
+       one parser is never fed from two threads at once. */
+    Py_BEGIN_ALLOW_THREADS
+    status = parse(p, data.buf, data.len, &used);
     if (status == 0 && final && used == data.len && !p->header_done) {
         status = finish(p);
     }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&data);
     if (status < 0) {
         return raise_fault(p);
     }
@@ -565,7 +619,7 @@ Parser_set_keys(Parser *p, PyObject *keys)
             return NULL;
         }
         /* '{' or ',' + the JSON string + ':' + the value's opening quote */
-        char *prefix = PyMem_Malloc(size + 3);
+        char *prefix = PyMem_Calloc(1, size + 3 + SLACK);
         if (prefix == NULL) {
             p->nkeys = k;
             return PyErr_NoMemory();
@@ -630,6 +684,7 @@ Parser_init(Parser *p, PyObject *args, PyObject *kwargs)
     p->line = 1;
     p->rows = 0;
     p->fault = NULL;
+    p->out_of_memory = 0;
     return 0;
 }
 
@@ -637,7 +692,7 @@ static void
 Parser_dealloc(Parser *p)
 {
     free_prefixes(p);
-    PyMem_Free(p->out);
+    PyMem_RawFree(p->out);
     Py_TYPE(p)->tp_free((PyObject *)p);
 }
 
@@ -693,6 +748,7 @@ utf8_error(PyObject *module, PyObject *args)
     }
     const unsigned char *s = data.buf;
     Py_ssize_t n = data.len, i = 0, bad = -1;
+    Py_BEGIN_ALLOW_THREADS
     while (i < n) {
         /* Eight ASCII bytes at a time: the common case. */
         while (i + 8 <= n) {
@@ -757,6 +813,7 @@ utf8_error(PyObject *module, PyObject *args)
     if (bad < 0 && final && i < n) {
         bad = i;
     }
+    Py_END_ALLOW_THREADS
     PyBuffer_Release(&data);
     return Py_BuildValue("(nn)", bad, bad < 0 ? (i < n ? i : n) : bad);
 }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -52,7 +53,17 @@ class Scan:
 
 def scan(source: BinaryIO, start: int, encoding: str | None) -> Scan:
     """Read ``source`` from ``start`` to the end and settle its encoding."""
+    with ThreadPoolExecutor(1, thread_name_prefix="csvdrop-sha256") as hashing:
+        return _scan(source, start, encoding, hashing)
+
+
+def _scan(
+    source: BinaryIO, start: int, encoding: str | None, hashing: ThreadPoolExecutor
+) -> Scan:
+    # The digest is computed on another thread while this one checks the
+    # encoding: both release the GIL, so the first pass costs the slower one.
     digest = hashlib.sha256()
+    hashed: Future[None] | None = None
     chunk = _read_at_least(source, 4)
     codec = _initial_codec(chunk[:4], encoding)
     declared = encoding is not None or _bom_codec(chunk[:4]) is not None
@@ -70,7 +81,9 @@ def scan(source: BinaryIO, start: int, encoding: str | None) -> Scan:
     head_parts: list[str] = []
     head_full = False
     while chunk:
-        digest.update(chunk)
+        if hashed is not None:
+            hashed.result()
+        hashed = hashing.submit(digest.update, chunk)
         if byte_nul and nul_byte is None and (found := chunk.find(b"\x00")) >= 0:
             nul_byte = size + found
         if failed_at is None and fast:
@@ -102,6 +115,8 @@ def scan(source: BinaryIO, start: int, encoding: str | None) -> Scan:
                     head_full = _head_is_full(head_parts)
         size += len(chunk)
         chunk = source.read(CHUNK_SIZE)
+    if hashed is not None:
+        hashed.result()
     if failed_at is None and fast and carry:
         failed_at = size - len(carry)
     elif failed_at is None and not fast:
