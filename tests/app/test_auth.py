@@ -165,6 +165,18 @@ def test_token_route_refuses_a_malformed_body(
     assert _problem_type(response) == "invalid-login-request"
 
 
+def test_token_route_refuses_a_body_larger_than_a_login_needs(
+    client: FlaskClient,
+) -> None:
+    body = {"username": "alice", "password": "x" * 20_000}
+
+    response = client.post("/api/v1/auth/token", json=body)
+
+    assert response.status_code == 413
+    assert _problem_type(response) == "login-request-too-large"
+    assert "16384 bytes" in response.get_json()["detail"]
+
+
 def _token(
     app: Flask, key: str | None = None, algorithm: str = "HS256", **claims: Any
 ) -> str:

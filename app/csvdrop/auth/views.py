@@ -31,6 +31,7 @@ from csvdrop.problems import Problem, response
 URL_PREFIX = "/api/v1/auth"
 EXTENSION_KEY = "csvdrop.auth"
 BEARER = "Bearer"
+MAX_LOGIN_BODY_BYTES = 16 * 1024
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,19 @@ def _access_seconds() -> int:
 
 
 def _check_credentials() -> User | Response:
+    # The upload limit is far too generous for a login: without this, every
+    # attempt could make the app parse up to that much JSON.
+    if (request.content_length or 0) > MAX_LOGIN_BODY_BYTES:
+        return response(
+            Problem(
+                413,
+                "login-request-too-large",
+                "Login request too large",
+                f"A login request body is at most {MAX_LOGIN_BODY_BYTES} bytes.",
+            )
+        )
+    # A body sent without a length is cut off at the same size as it is read.
+    request.max_content_length = MAX_LOGIN_BODY_BYTES
     body = request.get_json(silent=True)
     username = body.get("username") if isinstance(body, dict) else None
     password = body.get("password") if isinstance(body, dict) else None
