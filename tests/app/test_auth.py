@@ -438,19 +438,25 @@ def test_login_routes_share_a_rate_limit_per_client_address(
     assert other_address.status_code == 400
 
 
-def test_login_limit_behind_the_unix_socket_counts_each_forwarded_client(
-    create_test_app: Callable[..., Flask],
+@pytest.mark.parametrize(
+    ("peer", "proxy_count"),
+    # gunicorn on a unix socket gives no peer address; over TCP the peer is
+    # nginx, which PROXY_COUNT=1 sees through.
+    [("", 0), ("127.0.0.1", 1)],
+)
+def test_login_limit_behind_nginx_counts_each_forwarded_client(
+    create_test_app: Callable[..., Flask], peer: str, proxy_count: int
 ) -> None:
-    client = create_test_app(LOGIN_RATE_LIMIT="2 per minute").test_client()
+    client = create_test_app(
+        LOGIN_RATE_LIMIT="2 per minute", PROXY_COUNT=proxy_count
+    ).test_client()
 
     def attempt(forwarded: str) -> int:
-        # gunicorn on a unix socket gives no peer address; nginx appends the
-        # client as the last X-Forwarded-For entry.
         return client.post(
             "/api/v1/auth/token",
             json=[],
             headers={"X-Forwarded-For": forwarded},
-            environ_base={"REMOTE_ADDR": ""},
+            environ_base={"REMOTE_ADDR": peer},
         ).status_code
 
     # The first entries are whatever the client claimed; only the last counts.
