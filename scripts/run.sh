@@ -76,6 +76,10 @@ export CSVDROP_S3_SECRET_ACCESS_KEY=$secret_key
 export CSVDROP_USERS_FILE=$state/csvdrop/users.json
 export CSVDROP_TOKEN_SECRET_FILE=$token_secret_file
 export CSVDROP_BIND=$app_address
+# Each worker writes its metrics here; last run's counts are stale.
+export PROMETHEUS_MULTIPROC_DIR=$state/metrics
+rm -rf "$PROMETHEUS_MULTIPROC_DIR"
+mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 
 # S3 answers before the filer behind it is ready, so wait for a bucket
 # operation to succeed, not just for the port to open.

@@ -1,0 +1,167 @@
+"""The page in Debian's Chromium against a real gunicorn and SeaweedFS."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from conftest import TEST_PASSWORD, TOKEN_SECRET, SeaweedFS, free_port
+
+CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
+GUNICORN = Path(sys.executable).parent / "gunicorn"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def server_url(
+    seaweedfs: SeaweedFS, users_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """Run the app under gunicorn with its production settings; yield its URL."""
+    state = tmp_path_factory.mktemp("gunicorn")
+    address = f"127.0.0.1:{free_port()}"
+    environment = {
+        **os.environ,
+        "CSVDROP_BIND": address,
+        "CSVDROP_WORKERS": "1",
+        "CSVDROP_S3_ENDPOINT_URL": seaweedfs.endpoint,
+        "CSVDROP_S3_BUCKET": seaweedfs.bucket,
+        "CSVDROP_S3_ACCESS_KEY_ID": seaweedfs.access_key,
+        "CSVDROP_S3_SECRET_ACCESS_KEY": seaweedfs.secret_key,
+        "CSVDROP_USERS_FILE": str(users_path),
+        "CSVDROP_TOKEN_SECRET": TOKEN_SECRET,
+        "PROMETHEUS_MULTIPROC_DIR": str(state),
+    }
+    log = (state / "gunicorn.log").open("wb")
+    process = subprocess.Popen(
+        [GUNICORN, "-c", "python:csvdrop.gunicorn_conf"],
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://{address}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=1):  # noqa: S310
+                break
+        except (urllib.error.URLError, ConnectionError):
+            assert process.poll() is None, "gunicorn exited; see its log"
+            assert time.monotonic() < deadline, "gunicorn did not answer"
+            time.sleep(0.2)
+    yield url
+    process.terminate()
+    process.wait(timeout=30)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Yield Debian's Chromium, headless.
+
+    Playwright's launch gives the browser a fresh temporary profile of its own
+    (it refuses a --user-data-dir argument) and removes it on close.
+    """
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """Yield a page of a fresh browser context, collecting console errors."""
+    context = browser.new_context()
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def log_in(page: Page, url: str) -> None:
+    """Open the page and log in as alice."""
+    page.goto(url + "/")
+    page.fill("#login-username", "alice")
+    page.fill("#login-password", TEST_PASSWORD)
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("#session-user")).to_have_text("alice")
+
+
+def test_page_uploads_a_file_with_progress_and_preview(
+    page: Page, server_url: str
+) -> None:
+    source = CORPUS / "fivethirtyeight" / "biopics" / "biopics.csv"
+    # Script errors and CSP refusals; the 401 of the logged-out first look
+    # is an expected failed load, not an error of the page.
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on(
+        "console",
+        lambda message: (
+            errors.append(message.text)
+            if message.type == "error"
+            and not message.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
+    log_in(page, server_url)
+
+    page.set_input_files("#file-input", str(source))
+    page.click("#upload-button")
+
+    expect(page.locator("#result")).to_be_visible(timeout=30_000)
+    expect(page.locator("#progress")).to_have_attribute("value", "100")
+    expect(page.locator("#progress-text")).to_have_text("100%")
+    expect(page.locator("#result-rows")).to_have_text("761")
+    expect(page.locator("#result-encoding")).to_have_text("mac_roman")
+    expect(page.locator("#preview thead th").first).to_have_text("title")
+    expect(page.locator("#preview tbody tr")).to_have_count(10)
+    expect(page.locator("#preview tbody tr").first.locator("td").first).to_have_text(
+        "10 Rillington Place"
+    )
+    expect(page.locator("#recent tbody tr").first).to_contain_text("biopics.csv")
+    href = page.locator("#result-download").get_attribute("href")
+    assert href is not None
+    assert href.endswith("/content")
+    assert errors == []
+
+
+def test_page_shows_the_line_of_a_csv_fault(
+    page: Page, server_url: str, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes(b"a,b,c\n1,2,3\n4,5\n")
+    log_in(page, server_url)
+
+    page.set_input_files("#file-input", str(broken))
+    page.click("#upload-button")
+
+    expect(page.locator("#upload-error")).to_contain_text("line 3")
+    expect(page.locator("#result")).to_be_hidden()
+
+
+def test_page_refuses_a_wrong_password(page: Page, server_url: str) -> None:
+    page.goto(server_url + "/")
+    page.fill("#login-username", "alice")
+    page.fill("#login-password", "not the password at all")
+    page.click("#login-form button[type=submit]")
+
+    expect(page.locator("#login-error")).to_be_visible()
+    expect(page.locator("#upload-section")).to_be_hidden()
