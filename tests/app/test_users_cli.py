@@ -117,6 +117,17 @@ def test_user_command_refuses_bad_input_and_keeps_the_file(
     assert users.read_bytes() == before
 
 
+def test_user_command_that_cannot_write_says_where_in_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("", encoding="utf-8")
+
+    refused = _user(blocker / "users.json", "add", "alice", stdin="long enough pw\n")
+
+    assert refused.returncode == 1
+    assert refused.stderr.startswith(f"csvdrop user: {blocker}")
+    assert refused.stderr.count("\n") == 1, "one line, no traceback"
+
+
 def test_user_command_finds_the_users_file_in_the_environment(users: Path) -> None:
     added = _user(
         None,

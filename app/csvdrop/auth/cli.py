@@ -137,3 +137,9 @@ def run(args: argparse.Namespace) -> int:
     except (UserError, ConfigError) as err:
         print(f"csvdrop user: {err}", file=sys.stderr)
         return 1
+    except OSError as err:
+        print(
+            f"csvdrop user: {err.filename or args.users_file}: {err.strerror}",
+            file=sys.stderr,
+        )
+        return 1
