@@ -27,7 +27,7 @@ from limits import parse_many
 
 from csvdrop.auth import views
 from csvdrop.auth.marks import is_public, public
-from csvdrop.auth.users import UsersFile
+from csvdrop.auth.users import UserError, UsersFile
 from csvdrop.config import SETTINGS_BY_NAME
 from csvdrop.problems import Problem, response
 
@@ -83,6 +83,11 @@ def init_app(app: Flask) -> None:
             " 'csvdrop user add' writes (CSVDROP_USERS_FILE)"
         )
     users = UsersFile(str(users_path))
+    try:
+        # A damaged file stops the start here rather than every login later.
+        users.load()
+    except UserError as err:
+        raise AuthConfigError(str(err)) from err
 
     app.config.update(_jwt_config(app, setting))
     manager = JWTManager(app)
