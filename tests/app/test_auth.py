@@ -467,6 +467,14 @@ def test_login_limit_behind_nginx_counts_each_forwarded_client(
     assert second == 400
 
 
+def test_app_refuses_to_start_on_a_damaged_users_file(tmp_path: Any) -> None:
+    users = tmp_path / "users.json"
+    users.write_text('{"users": {"alice": {"password": "plain"}}}', encoding="utf-8")
+
+    with pytest.raises(AuthConfigError, match="entry for 'alice' is invalid"):
+        create_app({"TESTING": True, "USERS_FILE": str(users)})
+
+
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
@@ -477,14 +485,6 @@ def test_login_limit_behind_nginx_counts_each_forwarded_client(
         ({"TOKEN_SECRET": "x" * 40, "LOGIN_RATE_LIMIT": "ten a minute"}, "like '10"),
     ],
 )
-def test_app_refuses_to_start_on_a_damaged_users_file(tmp_path: Any) -> None:
-    users = tmp_path / "users.json"
-    users.write_text('{"users": {"alice": {"password": "plain"}}}', encoding="utf-8")
-
-    with pytest.raises(AuthConfigError, match="entry for 'alice' is invalid"):
-        create_app({"TESTING": True, "USERS_FILE": str(users)})
-
-
 def test_app_outside_tests_refuses_to_start_without_auth_settings(
     tmp_path: Any, settings: dict[str, Any], message: str
 ) -> None:
