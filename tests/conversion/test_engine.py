@@ -92,6 +92,11 @@ EDGE_CASES = [
         id="cp1252",
     ),
     pytest.param(b"id,name\n", {}, "[]", id="header-only"),
+    pytest.param(b"id,name", {}, "[]", id="header-only-no-line-break"),
+    pytest.param(b"id", {"encoding": "utf-8-sig"}, "[]", id="utf-8-sig-without-bom"),
+    pytest.param(
+        b"id\n1\n", {"encoding": "utf-8-sig"}, '[{"id":"1"}]', id="sig-codec-no-bom"
+    ),
     pytest.param(b"id,name\n", {"format": "ndjson"}, "", id="header-only-ndjson"),
     pytest.param(
         b"event;ts\nok;1700000000\n",
@@ -458,3 +463,13 @@ def test_convert_writes_inferred_numbers_as_in_the_csv(value: str) -> None:
     output, _ = converted(f"v\n{value}\n".encode(), types="infer")
 
     assert output == f'[{{"v":{value}}}]'.encode()
+
+
+def test_convert_reads_header_longer_than_a_feed() -> None:
+    name = "h" * (600 << 10)
+    data = f"{name},b\n1,2\n".encode()
+
+    output, summary = converted(data)
+
+    assert summary.columns == [name, "b"]
+    assert json.loads(output) == [{name: "1", "b": "2"}]

@@ -161,8 +161,12 @@ def _feed(parser: Parser, data: bytes, final: bool, width: int) -> tuple[bytes, 
 def _utf8_pieces(source: BinaryIO, encoding: str) -> Iterator[tuple[bytes, bool]]:
     """Yield the input as UTF-8 in pieces, each with whether it is the last."""
     if encoding in ("utf-8", "utf-8-sig"):
-        if encoding == "utf-8-sig" and source.read(3) != codecs.BOM_UTF8:
-            source.seek(-3, 1)
+        if encoding == "utf-8-sig":
+            # The codec drops a leading BOM and only that; the scan already
+            # proved the bytes valid, so they go to the parser as they are.
+            first = source.read(len(codecs.BOM_UTF8))
+            if first != codecs.BOM_UTF8:
+                yield first, False
         while piece := source.read(_FEED_SIZE):
             yield piece, False
     else:
