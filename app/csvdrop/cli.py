@@ -29,6 +29,8 @@ SUBCOMMAND_MODULES = ("csvdrop.auth.cli",)
 
 EXIT_INVALID_INPUT = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -118,6 +120,13 @@ def run_convert(args: argparse.Namespace) -> int:
                 summary = _convert_to(source, args.output, options)
     except ConversionError as error:
         return _fail(f"{args.input}: {error}", EXIT_INVALID_INPUT)
+    except BrokenPipeError:
+        # The reader of stdout went away (`| head`): stop quietly, and point
+        # stdout at /dev/null so the interpreter's final flush cannot fail.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
     except OSError as error:
         return _fail(f"{error.filename or args.input}: {error.strerror}", 1)
 

@@ -145,3 +145,25 @@ def test_cli_convert_reports_missing_file(tmp_path: Path) -> None:
 
     assert result.returncode == 1
     assert b"missing.csv" in result.stderr
+
+
+def test_cli_convert_stops_quietly_when_reader_goes_away(tmp_path: Path) -> None:
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"a,b\n" + b"1,2\n" * 2_000_000)
+
+    process = subprocess.Popen(
+        [str(CSVDROP), "convert", str(big)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    start = process.stdout.read(10)
+    process.stdout.close()
+    stderr = process.stderr.read()
+    process.stderr.close()
+    process.wait(timeout=60)
+
+    assert start == b'[{"a":"1",'
+    assert stderr == b""
+    assert process.returncode == 141
