@@ -104,8 +104,12 @@ def _spool_body() -> BinaryIO:
     limit = int(current_app.config["SPOOL_MEMORY_BYTES"])
     # Closed by create_upload once the upload is stored or refused.
     spool = tempfile.SpooledTemporaryFile(max_size=limit)
-    while chunk := request.stream.read(1024 * 1024):
-        spool.write(chunk)
+    try:
+        while chunk := request.stream.read(1024 * 1024):
+            spool.write(chunk)
+    except BaseException:
+        spool.close()
+        raise
     spool.seek(0)
     return cast(BinaryIO, spool)
 

@@ -106,9 +106,6 @@ def init_app(app: Flask) -> None:
     def handle_http_exception(err: HTTPException) -> Response:
         if isinstance(err, InternalServerError) and err.original_exception:
             return handle_unexpected(err.original_exception)
-        problem = getattr(err, "csvdrop_problem", None)
-        if isinstance(problem, Problem):
-            return response(problem)
         return response(from_http_exception(err))
 
     @app.errorhandler(Exception)

@@ -1,0 +1,130 @@
+"""Request limits, each refused with a message that names the limit hit.
+
+Werkzeug enforces three limits and raises the same bare 413 for each: the
+body size (``MAX_CONTENT_LENGTH``), the size of one text field held in memory
+(``MAX_FORM_MEMORY_SIZE``) and the number of parts (``MAX_FORM_PARTS``). A
+client told "too large" about a 600 kB text field would look for the wrong
+cause, so the form parser here works out which limit it was.
+"""
+
+from __future__ import annotations
+
+from typing import IO, Any
+
+from flask import Flask, Request, Response, current_app
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.formparser import FormDataParser
+
+from csvdrop import problems
+from csvdrop.problems import Problem
+
+
+def describe_bytes(count: int) -> str:
+    """Return a byte count the way people read it, with the exact figure."""
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if count >= size:
+            amount = count / size
+            shown = f"{amount:.0f}" if amount == int(amount) else f"{amount:.1f}"
+            return f"{shown} {unit} ({count} bytes)"
+    return f"{count} bytes"
+
+
+def too_large() -> Problem:
+    """Return the problem for a body larger than the upload limit."""
+    limit = int(current_app.config["MAX_CONTENT_LENGTH"])
+    return Problem(
+        413,
+        "upload-too-large",
+        "Upload too large",
+        f"the request body is larger than the upload limit of {describe_bytes(limit)}",
+        limit=limit,
+    )
+
+
+class _PartCounter:
+    """A read-only stream that counts the multipart boundaries it passes on."""
+
+    def __init__(self, stream: IO[bytes], boundary: bytes) -> None:
+        self._stream = stream
+        self._delimiter = b"--" + boundary
+        self._tail = b""
+        self.parts = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        window = self._tail + data
+        self.parts += window.count(self._delimiter)
+        # Keep a delimiter's length minus one, so one split across two reads
+        # is counted once.
+        keep = len(self._delimiter) - 1
+        self._tail = window[-keep:] if keep else b""
+        return data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+class LimitedFormDataParser(FormDataParser):
+    """Parse forms like Werkzeug, saying which limit a refused form broke."""
+
+    def _parse_multipart(
+        self,
+        stream: IO[bytes],
+        mimetype: str,
+        content_length: int | None,
+        options: dict[str, str],
+    ) -> Any:
+        boundary = options.get("boundary", "").encode("ascii", "replace")
+        counter = _PartCounter(stream, boundary)
+        try:
+            return super()._parse_multipart(
+                counter,  # type: ignore[arg-type]
+                mimetype,
+                content_length,
+                options,
+            )
+        except RequestEntityTooLarge as err:
+            # The closing delimiter is counted too, hence parts - 1 parts.
+            if self.max_form_parts is not None and counter.parts - 1 > (
+                self.max_form_parts
+            ):
+                problem = Problem(
+                    413,
+                    "too-many-form-parts",
+                    "Too many form parts",
+                    f"the form has more than {self.max_form_parts} parts; send"
+                    " the file in field 'file' and at most the four options",
+                    limit=self.max_form_parts,
+                )
+            else:
+                memory = int(self.max_form_memory_size or 0)
+                problem = Problem(
+                    413,
+                    "form-field-too-large",
+                    "Form field too large",
+                    "a text field of the form is larger than the"
+                    f" {describe_bytes(memory)} kept in memory for text fields;"
+                    " a CSV must be sent as a file part (curl -F file=@data.csv)"
+                    " or as a text/csv body, which only the upload limit bounds",
+                    limit=memory,
+                )
+            err.csvdrop_problem = problem  # type: ignore[attr-defined]
+            raise
+
+
+class UploadRequest(Request):
+    """Flask's request with a form parser that names the limit it enforced."""
+
+    form_data_parser_class = LimitedFormDataParser
+
+
+def init_app(app: Flask) -> None:
+    """Make the app parse forms with limit-aware messages and answer 413s."""
+    app.request_class = UploadRequest
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def refuse_too_large(err: RequestEntityTooLarge) -> Response:
+        problem = getattr(err, "csvdrop_problem", None)
+        return problems.response(
+            problem if isinstance(problem, Problem) else too_large()
+        )
