@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
 import select
 import stat
 import subprocess
 import sys
-import termios
 import time
 from pathlib import Path
 
@@ -152,18 +150,21 @@ def _on_terminal(users: Path, *answers: str) -> tuple[int, str]:
     """Run ``user add carol`` on a new terminal, typing each answer."""
     leader, follower = os.openpty()
 
-    def take_terminal() -> None:
-        # getpass talks to the controlling terminal, so the child needs one.
-        os.setsid()
-        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
+    # getpass talks to the controlling terminal, so the child takes this one
+    # (in its own session) before it becomes csvdrop.
+    take_terminal = (
+        "import fcntl, os, sys, termios;"
+        " fcntl.ioctl(0, termios.TIOCSCTTY, 0);"
+        " os.execv(sys.argv[1], sys.argv[1:])"
+    )
+    command = [str(CSVDROP), "user", "--users-file", str(users), "add", "carol"]
     process = subprocess.Popen(
-        [str(CSVDROP), "user", "--users-file", str(users), "add", "carol"],
+        [sys.executable, "-c", take_terminal, *command],
         stdin=follower,
         stdout=follower,
         stderr=follower,
         env=_environment(),
-        preexec_fn=take_terminal,
+        start_new_session=True,
     )
     os.close(follower)
     prompts = (b"Password for carol: ", b"Repeat the password: ")
