@@ -183,6 +183,15 @@ def _on_terminal(users: Path, *answers: str) -> tuple[int, str]:
             os.write(leader, answers[typed].encode() + b"\n")
             typed += 1
     process.wait(timeout=10)
+    # What the child wrote just before it exited is still in the terminal.
+    while select.select([leader], [], [], 0.2)[0]:
+        try:
+            chunk = os.read(leader, 1024)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
     os.close(leader)
     return process.returncode, output.decode(errors="replace")
 
