@@ -10,6 +10,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus"
 WEED = Path(sys.executable).parent / "weed"
+GUNICORN = Path(sys.executable).parent / "gunicorn"
 
 TEST_PASSWORD = "test password that is long enough"  # noqa: S105 (test users only)
 TOKEN_SECRET = "t" * 48
@@ -280,3 +283,47 @@ def auth(
         return token_cache[username]
 
     return headers
+
+
+@pytest.fixture(scope="session")
+def server_url(
+    seaweedfs: SeaweedFS, users_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """Run the app under gunicorn with its production settings; yield its URL."""
+    state = tmp_path_factory.mktemp("gunicorn")
+    address = f"127.0.0.1:{free_port()}"
+    environment = {
+        **os.environ,
+        "CSVDROP_BIND": address,
+        "CSVDROP_WORKERS": "1",
+        "CSVDROP_S3_ENDPOINT_URL": seaweedfs.endpoint,
+        "CSVDROP_S3_BUCKET": seaweedfs.bucket,
+        "CSVDROP_S3_ACCESS_KEY_ID": seaweedfs.access_key,
+        "CSVDROP_S3_SECRET_ACCESS_KEY": seaweedfs.secret_key,
+        "CSVDROP_USERS_FILE": str(users_path),
+        "CSVDROP_TOKEN_SECRET": TOKEN_SECRET,
+        # The fuzzer and the browser both log in; the limit has tests of its own.
+        "CSVDROP_LOGIN_RATE_LIMIT": "1000 per minute",
+        "PROMETHEUS_MULTIPROC_DIR": str(state),
+    }
+    log = (state / "gunicorn.log").open("wb")
+    process = subprocess.Popen(
+        [GUNICORN, "-c", "python:csvdrop.gunicorn_conf"],
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://{address}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=1):  # noqa: S310
+                break
+        except (urllib.error.URLError, ConnectionError):
+            assert process.poll() is None, "gunicorn exited; see its log"
+            assert time.monotonic() < deadline, "gunicorn did not answer"
+            time.sleep(0.2)
+    yield url
+    process.terminate()
+    process.wait(timeout=30)
+    log.close()

@@ -11,7 +11,7 @@ from flask import Flask
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the csvdrop web app from its settings and the given overrides."""
     # Imported here so that `csvdrop convert` never pays for Flask and boto3.
-    from csvdrop import api, auth, limits, logs, metrics, problems, web
+    from csvdrop import api, auth, limits, logs, metrics, openapi, problems, web
     from csvdrop import config as settings
     from csvdrop.storage import Storage
 
@@ -35,6 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions[api.STORAGE_EXTENSION] = Storage.from_config(app.config)
     app.register_blueprint(api.bp)
     web.init_app(app)
+    openapi.init_app(app)
 
     proxies = int(app.config["PROXY_COUNT"])
     if proxies:

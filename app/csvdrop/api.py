@@ -34,6 +34,7 @@ from csvdrop.conversion import (
     convert,
     media_type,
 )
+from csvdrop.openapi import json_response, operation, problems
 from csvdrop.problems import Problem
 from csvdrop.storage import (
     Conflict,
@@ -255,7 +256,74 @@ def _claim(
     return None
 
 
+_OPTION_PARAMETERS = [
+    {
+        "in": "query",
+        "name": "format",
+        "schema": {"type": "string", "enum": ["json", "ndjson"]},
+        "description": "output format (also a form field)",
+    },
+    {
+        "in": "query",
+        "name": "types",
+        "schema": {"type": "string", "enum": ["string", "infer"]},
+        "description": "keep values as strings, or infer numbers and booleans",
+    },
+    {
+        "in": "query",
+        "name": "delimiter",
+        "schema": {"type": "string"},
+        "description": "one of , ; | or tab; detected when absent",
+    },
+    {
+        "in": "query",
+        "name": "encoding",
+        "schema": {"type": "string"},
+        "description": "a Python codec name; detected when absent",
+    },
+]
+_UPLOAD_ID = {
+    "in": "path",
+    "name": "upload_id",
+    "required": True,
+    "schema": {"type": "string"},
+}
+
+
 @bp.post("/uploads")
+@operation(
+    post={
+        "summary": "Convert a CSV and store its JSON",
+        "tags": ["uploads"],
+        "parameters": [
+            {
+                "in": "query",
+                "name": "filename",
+                "schema": {"type": "string"},
+                "description": "name of the file, for a text/csv body",
+            },
+            *_OPTION_PARAMETERS,
+            {
+                "in": "header",
+                "name": IDEMPOTENCY_HEADER,
+                "schema": {"type": "string", "pattern": "^[!-~]{1,255}$"},
+                "description": "a retry with the same key answers the first record",
+            },
+        ],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {"schema": "UploadFormSchema"},
+                "text/csv": {"schema": {"type": "string", "format": "binary"}},
+            },
+        },
+        "responses": {
+            201: json_response("stored", "UploadCreatedSchema"),
+            200: json_response("the record of the first try", "UploadRecordSchema"),
+            **problems(400, 401, 403, 409, 413, 415, 422, 503),
+        },
+    }
+)
 def create_upload() -> ResponseReturnValue:
     """Convert the uploaded CSV, store the JSON and answer the upload record."""
     source, source_name, options = _read_source()
@@ -353,6 +421,29 @@ def _page_size() -> int:
 
 
 @bp.get("/uploads")
+@operation(
+    get={
+        "summary": "List the caller's uploads, newest first",
+        "tags": ["uploads"],
+        "parameters": [
+            {
+                "in": "query",
+                "name": "limit",
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+            },
+            {
+                "in": "query",
+                "name": "cursor",
+                "schema": {"type": "string"},
+                "description": "next_cursor of the previous page",
+            },
+        ],
+        "responses": {
+            200: json_response("one page", "UploadPageSchema"),
+            **problems(400, 401, 503),
+        },
+    }
+)
 def list_uploads() -> Response:
     """List the caller's uploads, newest first, one page at a time."""
     owner = current_username()
@@ -394,12 +485,41 @@ def _own_record(upload_id: str) -> UploadRecord:
 
 
 @bp.get("/uploads/<upload_id>")
+@operation(
+    get={
+        "summary": "Read one upload record",
+        "tags": ["uploads"],
+        "parameters": [_UPLOAD_ID],
+        "responses": {
+            200: json_response("the record", "UploadRecordSchema"),
+            **problems(401, 404, 503),
+        },
+    }
+)
 def get_upload(upload_id: str) -> Response:
     """Answer the caller's upload record with that id."""
     return jsonify(record_document(_own_record(upload_id)))
 
 
 @bp.get("/uploads/<upload_id>/content")
+@operation(
+    get={
+        "summary": "Fetch the converted document",
+        "tags": ["uploads"],
+        "parameters": [_UPLOAD_ID],
+        "responses": {
+            200: {
+                "description": "the JSON (or NDJSON) document, streamed",
+                "content": {
+                    "application/json": {},
+                    "application/x-ndjson": {},
+                },
+            },
+            302: {"description": "redirect to a presigned S3 URL (if configured)"},
+            **problems(401, 404, 503),
+        },
+    }
+)
 def get_content(upload_id: str) -> ResponseReturnValue:
     """Stream the converted document, or redirect to a presigned URL."""
     record = _own_record(upload_id)

@@ -16,6 +16,7 @@ from prometheus_client import (
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from csvdrop.auth import public
+from csvdrop.openapi import operation
 
 EXTENSION = "csvdrop.metrics"
 
@@ -92,6 +93,16 @@ def init_app(app: Flask) -> None:
         return response
 
     @public
+    @operation(
+        get={
+            "summary": "Prometheus metrics (not exposed by nginx)",
+            "tags": ["probes"],
+            "security": [],
+            "responses": {
+                200: {"description": "metrics", "content": {CONTENT_TYPE_LATEST: {}}}
+            },
+        }
+    )
     def serve_metrics() -> Response:
         return Response(metrics.exposition(), mimetype=CONTENT_TYPE_LATEST)
 

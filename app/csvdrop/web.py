@@ -8,6 +8,7 @@ from flask import Blueprint, Flask, Response, jsonify, render_template
 
 from csvdrop.api import get_storage
 from csvdrop.auth import public
+from csvdrop.openapi import json_response, operation
 from csvdrop.storage import StorageError
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,14 @@ SECURITY_HEADERS = {
 
 @bp.get("/")
 @public
+@operation(
+    get={
+        "summary": "The web page",
+        "tags": ["page"],
+        "security": [],
+        "responses": {200: {"description": "the page", "content": {"text/html": {}}}},
+    }
+)
 def index() -> str:
     """Serve the page shell; the script fetches everything else."""
     return render_template("index.html")
@@ -45,6 +54,14 @@ def index() -> str:
 
 @bp.get("/healthz")
 @public
+@operation(
+    get={
+        "summary": "Liveness: the process answers",
+        "tags": ["probes"],
+        "security": [],
+        "responses": {200: json_response("alive", "HealthSchema")},
+    }
+)
 def healthz() -> Response:
     """Say the process is alive, without touching any dependency."""
     return jsonify({"status": "ok"})
@@ -52,6 +69,17 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 @public
+@operation(
+    get={
+        "summary": "Readiness: the bucket answers",
+        "tags": ["probes"],
+        "security": [],
+        "responses": {
+            200: json_response("ready", "HealthSchema"),
+            503: json_response("storage unreachable", "HealthSchema"),
+        },
+    }
+)
 def readyz() -> Response | tuple[Response, int]:
     """Say whether the bucket answers, for deploys and monitoring."""
     try:

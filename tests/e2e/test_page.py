@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from conftest import TEST_PASSWORD, TOKEN_SECRET, SeaweedFS, free_port
+from conftest import TEST_PASSWORD
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
-GUNICORN = Path(sys.executable).parent / "gunicorn"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -27,48 +20,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-@pytest.fixture(scope="module")
-def server_url(
-    seaweedfs: SeaweedFS, users_path: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """Run the app under gunicorn with its production settings; yield its URL."""
-    state = tmp_path_factory.mktemp("gunicorn")
-    address = f"127.0.0.1:{free_port()}"
-    environment = {
-        **os.environ,
-        "CSVDROP_BIND": address,
-        "CSVDROP_WORKERS": "1",
-        "CSVDROP_S3_ENDPOINT_URL": seaweedfs.endpoint,
-        "CSVDROP_S3_BUCKET": seaweedfs.bucket,
-        "CSVDROP_S3_ACCESS_KEY_ID": seaweedfs.access_key,
-        "CSVDROP_S3_SECRET_ACCESS_KEY": seaweedfs.secret_key,
-        "CSVDROP_USERS_FILE": str(users_path),
-        "CSVDROP_TOKEN_SECRET": TOKEN_SECRET,
-        "PROMETHEUS_MULTIPROC_DIR": str(state),
-    }
-    log = (state / "gunicorn.log").open("wb")
-    process = subprocess.Popen(
-        [GUNICORN, "-c", "python:csvdrop.gunicorn_conf"],
-        env=environment,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://{address}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=1):  # noqa: S310
-                break
-        except (urllib.error.URLError, ConnectionError):
-            assert process.poll() is None, "gunicorn exited; see its log"
-            assert time.monotonic() < deadline, "gunicorn did not answer"
-            time.sleep(0.2)
-    yield url
-    process.terminate()
-    process.wait(timeout=30)
-    log.close()
 
 
 @pytest.fixture(scope="module")
