@@ -132,4 +132,4 @@ echo "run: csvdrop is at http://$app_address/ (app log: .local/csvdrop.log; Ctrl
 
 # Stay until a child dies or a signal arrives; `wait -n` returns on either.
 wait -n "${pids[@]}" || true
-echo "run: a service exited; see the logs under .local/" >&2
+echo "run: a service stopped (logs under .local/); stopping the rest" >&2

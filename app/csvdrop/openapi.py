@@ -140,11 +140,16 @@ class SessionSchema(Schema):
 # -- operations -----------------------------------------------------------------
 
 
-def problems(*statuses: int) -> dict[int, Any]:
-    """Return the problem+json responses for the given statuses."""
+def problems(*statuses: int, **descriptions: str) -> dict[int, Any]:
+    """Return the problem+json responses for the given statuses.
+
+    A keyword such as ``s401="..."`` replaces the usual description of 401.
+    """
     return {
         status: {
-            "description": _STATUS_TEXT.get(status, "error"),
+            "description": descriptions.get(
+                f"s{status}", _STATUS_TEXT.get(status, "error")
+            ),
             "content": {PROBLEM_TYPE: {"schema": "ProblemSchema"}},
         }
         for status in statuses
@@ -160,7 +165,7 @@ def json_response(description: str, schema: str) -> dict[str, Any]:
 
 
 _STATUS_TEXT = {
-    400: "the request or an option is invalid",
+    400: "the request, an option or a parameter is invalid",
     401: "no valid access token",
     403: "the CSRF check failed",
     404: "no such upload for the caller",
@@ -185,6 +190,7 @@ def operation(**operations: dict[str, Any]) -> Callable[[View], View]:
     return attach
 
 
+_WRONG_CREDENTIALS = "unknown user name or wrong password"
 _CREDENTIALS_BODY = {
     "required": True,
     "content": {"application/json": {"schema": "CredentialsSchema"}},
@@ -200,7 +206,7 @@ AUTH_OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "requestBody": _CREDENTIALS_BODY,
             "responses": {
                 200: json_response("the tokens", "TokenPairSchema"),
-                **problems(400, 401, 429),
+                **problems(400, 401, 429, s401=_WRONG_CREDENTIALS),
             },
         }
     },
@@ -212,7 +218,7 @@ AUTH_OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "requestBody": _CREDENTIALS_BODY,
             "responses": {
                 200: json_response("logged in", "SessionSchema"),
-                **problems(400, 401, 429),
+                **problems(400, 401, 429, s401=_WRONG_CREDENTIALS),
             },
         }
     },
