@@ -149,6 +149,7 @@ class SeaweedFS:
     def stop(self) -> None:
         """Stop the server by its PID, forcefully if it lingers."""
         if self.process is None or self.process.poll() is not None:
+            self._remove_sockets()
             return
         self.process.send_signal(signal.SIGTERM)
         try:
@@ -158,6 +159,14 @@ class SeaweedFS:
             # data is disposable.
             self.process.kill()
             self.process.wait(timeout=10)
+        self._remove_sockets()
+
+    def _remove_sockets(self) -> None:
+        # weed puts a unix socket per gRPC port in /tmp, named by the port,
+        # and leaves it there; only this server's ports are ours to remove.
+        for port in self.ports.values():
+            for socket_path in Path("/tmp").glob(f"seaweedfs-*-{port}.sock"):
+                socket_path.unlink(missing_ok=True)
 
 
 _PORT_FLAGS = {
