@@ -6,6 +6,7 @@ import io
 import json
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -430,3 +431,38 @@ def test_upload_invalid_idempotency_key_is_a_400_problem(
 
     assert answer.status_code == 400
     assert answer.get_json()["type"] == "/api/problems/invalid-idempotency-key"
+
+
+def test_upload_concurrent_retries_with_one_key_store_once(
+    create_test_app: Callable[..., Flask], auth: Auth, s3: S3Client
+) -> None:
+    app = create_test_app()
+    headers = {
+        **auth(),
+        "Idempotency-Key": "concurrent-0001",
+        "Content-Type": "text/csv",
+    }
+    body = b"id,value\n" + b"".join(b"%d,x\n" % n for n in range(200_000))
+    before = all_keys(s3)
+    answers: list[Any] = []
+
+    def send() -> None:
+        answers.append(
+            app.test_client().post(
+                "/api/v1/uploads?filename=a.csv", headers=headers, data=body
+            )
+        )
+
+    senders = [threading.Thread(target=send) for _ in range(3)]
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join(timeout=60)
+
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses.count(201) == 1
+    assert set(statuses) <= {200, 201, 409}
+    ids = {answer.get_json()["id"] for answer in answers if answer.status_code < 300}
+    assert len(ids) == 1
+    added = all_keys(s3) - before
+    assert len([key for key in added if key.startswith("uploads/")]) == 1
