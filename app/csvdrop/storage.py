@@ -20,6 +20,7 @@ import secrets
 import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -430,11 +431,11 @@ class Storage:
         except (BotoCoreError, ClientError) as err:
             raise StorageError(f"listing records of {owner} failed: {err}") from err
 
-        records = []
-        for item in answer.get("Contents", []):
-            data = self._get_json(item["Key"])
-            if data is not None:
-                records.append(UploadRecord.from_json(data))
+        keys = [item["Key"] for item in answer.get("Contents", [])]
+        # One GET per record; a few at a time keeps a page of 100 quick.
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            found = list(pool.map(self._get_json, keys))
+        records = [UploadRecord.from_json(data) for data in found if data is not None]
         more = answer.get("IsTruncated", False) and records
         return records, records[-1].id if more else None
 
