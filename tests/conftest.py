@@ -304,7 +304,8 @@ def server_url(
     environment = {
         **os.environ,
         "CSVDROP_BIND": address,
-        "CSVDROP_WORKERS": "1",
+        # Two workers, as in production, so metrics must be summed across them.
+        "CSVDROP_WORKERS": "2",
         "CSVDROP_S3_ENDPOINT_URL": seaweedfs.endpoint,
         "CSVDROP_S3_BUCKET": seaweedfs.bucket,
         "CSVDROP_S3_ACCESS_KEY_ID": seaweedfs.access_key,

@@ -33,7 +33,7 @@ graceful_timeout = 300
 keepalive = 30
 # The heartbeat file lives in memory, so a slow disk cannot stall it; it is
 # gunicorn's own file in a directory only gunicorn writes here.
-_SHARED_MEMORY = "/dev/shm"  # noqa: S108
+_SHARED_MEMORY = "/dev/shm"  # noqa: S108  # nosec B108
 worker_tmp_dir = _SHARED_MEMORY if os.path.isdir(_SHARED_MEMORY) else None
 
 # Requests are logged by the app as JSON lines with their request id.

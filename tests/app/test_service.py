@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import urllib.request
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -188,3 +189,21 @@ def test_metrics_count_requests_and_uploads(client: FlaskClient, auth: Auth) -> 
         'status="201"} 1.0'
     ) in text
     assert "csvdrop_upload_bytes_in_total 4.0" in text
+
+
+def test_live_metrics_sum_every_gunicorn_worker(server_url: str) -> None:
+    for _ in range(6):
+        with urllib.request.urlopen(server_url + "/healthz", timeout=5):  # noqa: S310
+            pass
+
+    with urllib.request.urlopen(server_url + "/metrics", timeout=5) as answer:  # noqa: S310
+        text = answer.read().decode()
+
+    counts = [
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("csvdrop_http_requests_total{")
+        and 'route="/healthz"' in line
+        and 'status="200"' in line
+    ]
+    assert sum(counts) >= 6
