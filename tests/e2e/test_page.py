@@ -116,3 +116,22 @@ def test_page_refuses_a_wrong_password(page: Page, server_url: str) -> None:
 
     expect(page.locator("#login-error")).to_be_visible()
     expect(page.locator("#upload-section")).to_be_hidden()
+
+
+def test_page_takes_a_dropped_file(page: Page, server_url: str) -> None:
+    log_in(page, server_url)
+    transfer = page.evaluate_handle(
+        """() => {
+            const transfer = new DataTransfer();
+            const csv = "id,city\\n1,Oslo\\n2,Lima\\n";
+            transfer.items.add(new File([csv], "dropped.csv", {type: "text/csv"}));
+            return transfer;
+        }"""
+    )
+
+    page.dispatch_event("#drop-zone", "drop", {"dataTransfer": transfer})
+    expect(page.locator("#file-name")).to_contain_text("dropped.csv")
+    page.click("#upload-button")
+
+    expect(page.locator("#result-rows")).to_have_text("2")
+    expect(page.locator("#preview tbody tr").nth(1)).to_contain_text("Lima")
