@@ -91,7 +91,13 @@ class SeaweedFS:
             ],
             "actions": ["Admin", "Read", "Write", "List", "Tagging"],
         }
-        identities.write_text(json.dumps({"identities": [identity]}))
+        # SeaweedFS's local KMS makes keys on first use and keeps them in
+        # memory only: good for one test session, not for data kept longer.
+        kms = {
+            "default_provider": "local",
+            "providers": {"local": {"type": "local", "enableOnDemandCreate": True}},
+        }
+        identities.write_text(json.dumps({"identities": [identity], "kms": kms}))
         command = [
             str(WEED),
             "server",

@@ -466,3 +466,22 @@ def test_upload_concurrent_retries_with_one_key_store_once(
     assert len(ids) == 1
     added = all_keys(s3) - before
     assert len([key for key in added if key.startswith("uploads/")]) == 1
+
+
+@pytest.mark.parametrize("rows", [10, 300_000])
+def test_upload_with_kms_key_is_encrypted_with_that_key(
+    create_test_app: Callable[..., Flask], auth: Auth, s3: S3Client, rows: int
+) -> None:
+    client = create_test_app(
+        S3_KMS_KEY_ID="csvdrop-test-key", S3_PART_SIZE=5 * 1024 * 1024
+    ).test_client()
+    csv = b"id,value\n" + b"".join(b"%d,%s\n" % (n, b"k" * 40) for n in range(rows))
+
+    record = post_raw(client, auth(), csv).get_json()
+
+    head = s3.head_object(Bucket=BUCKET, Key=record["key"])
+    assert head["ServerSideEncryption"] == "aws:kms"
+    assert head["SSEKMSKeyId"] == "csvdrop-test-key"
+    assert head["Metadata"]["rows"] == str(rows)
+    content = client.get(record["content_url"], headers=auth())
+    assert len(json.loads(content.data)) == rows
