@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import tempfile
@@ -210,7 +211,18 @@ def _store(
     return record, summary
 
 
-def _replay(storage: Storage, owner: str, idempotency_key: str) -> Response | None:
+def _sha256(source: BinaryIO) -> str:
+    digest = hashlib.sha256()
+    source.seek(0)
+    while chunk := source.read(1024 * 1024):
+        digest.update(chunk)
+    source.seek(0)
+    return digest.hexdigest()
+
+
+def _replay(
+    storage: Storage, owner: str, idempotency_key: str, source: BinaryIO
+) -> Response | None:
     """Answer a retried request with the record its first attempt stored."""
     upload_id = storage.find_idempotent(owner, idempotency_key)
     if upload_id is None:
@@ -226,23 +238,36 @@ def _replay(storage: Storage, owner: str, idempotency_key: str) -> Response | No
             " retry when it has finished",
             headers={"Retry-After": "5"},
         ) from None
+    # A key reused for another file must not answer the first file's record.
+    if _sha256(source) != record.sha256:
+        raise Problem(
+            422,
+            "idempotency-key-reused",
+            "Idempotency-Key reused",
+            f"this Idempotency-Key already stored upload {record.id} from a"
+            " different file; use a new key for a new upload",
+        )
     response = jsonify(record_document(record))
     response.headers["Idempotent-Replayed"] = "true"
     return response
 
 
 def _claim(
-    storage: Storage, owner: str, idempotency_key: str, upload_id: str
+    storage: Storage,
+    owner: str,
+    idempotency_key: str,
+    upload_id: str,
+    source: BinaryIO,
 ) -> Response | None:
     """Reserve the key for this upload, or answer the earlier attempt's record."""
-    replayed = _replay(storage, owner, idempotency_key)
+    replayed = _replay(storage, owner, idempotency_key, source)
     if replayed is not None:
         return replayed
     try:
         storage.claim_idempotent(owner, idempotency_key, upload_id)
     except Conflict:
         # A concurrent request claimed the key between our look and our claim.
-        replayed = _replay(storage, owner, idempotency_key)
+        replayed = _replay(storage, owner, idempotency_key, source)
         if replayed is not None:
             return replayed
         raise Problem(
@@ -320,7 +345,18 @@ _UPLOAD_ID = {
         "responses": {
             201: json_response("stored", "UploadCreatedSchema"),
             200: json_response("the record of the first try", "UploadRecordSchema"),
-            **problems(400, 401, 403, 409, 413, 415, 422, 503),
+            **problems(
+                400,
+                401,
+                403,
+                409,
+                413,
+                415,
+                422,
+                503,
+                s422="the CSV is invalid (the problem names the line), or the"
+                " Idempotency-Key was used for another file",
+            ),
         },
     }
 )
@@ -350,7 +386,7 @@ def _create_upload(
     started = time.perf_counter()
     try:
         if idempotency_key is not None:
-            replayed = _claim(storage, owner, idempotency_key, upload_id)
+            replayed = _claim(storage, owner, idempotency_key, upload_id, source)
             if replayed is not None:
                 return replayed
         try:

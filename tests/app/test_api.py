@@ -485,3 +485,19 @@ def test_upload_with_kms_key_is_encrypted_with_that_key(
     assert head["Metadata"]["rows"] == str(rows)
     content = client.get(record["content_url"], headers=auth())
     assert len(json.loads(content.data)) == rows
+
+
+def test_upload_idempotency_key_reused_for_another_file_is_refused(
+    client: FlaskClient, auth: Auth, s3: S3Client
+) -> None:
+    headers = {**auth(), "Idempotency-Key": "reused-0001"}
+    first = post_file(client, headers, b"a\n1\n")
+    before = all_keys(s3)
+
+    second = post_file(client, headers, b"a\n2\n")
+
+    assert second.status_code == 422
+    problem = second.get_json()
+    assert problem["type"] == "/api/problems/idempotency-key-reused"
+    assert first.get_json()["id"] in problem["detail"]
+    assert all_keys(s3) == before
