@@ -260,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     shapes = SMOKE_SHAPES if args.smoke else FULL_SHAPES
     runs = 1 if args.smoke else args.runs
 
+    load_start = os.getloadavg()[0]
     sections: list[str] = []
     if args.service_only:
         shapes = []
@@ -268,25 +269,32 @@ def main(argv: list[str] | None = None) -> int:
         if not source.exists() or source.stat().st_size < size_mib * MIB:
             generate(shape, size_mib, source)
         size = source.stat().st_size
-        results: dict[str, Result] = {}
-        for tool in tools():
-            if selected is not None and tool.name not in selected:
-                continue
-            if args.only and args.only not in tool.name:
-                continue
-            result = results.setdefault(tool.name, Result())
+        chosen = [
+            tool
+            for tool in tools()
+            if (selected is None or tool.name in selected)
+            and (not args.only or args.only in tool.name)
+        ]
+        results = {tool.name: Result() for tool in chosen}
+        for tool in chosen:
             if not tool.available():
-                result.failed = "not installed"
-                continue
-            for _ in range(min(runs, SLOW_RUNS) if tool.name in SLOW_TOOLS else runs):
+                results[tool.name].failed = "not installed"
+        # Round robin rather than one tool's runs back to back: the machine is
+        # shared, and load that comes and goes then hits every tool alike.
+        for round_number in range(runs):
+            for tool in chosen:
+                result = results[tool.name]
+                slow = tool.name in SLOW_TOOLS and round_number >= SLOW_RUNS
+                if result.failed or slow:
+                    continue
                 try:
                     seconds, peak = measure(tool, source, args.data / "out.json")
                 except RuntimeError as error:
                     result.failed = str(error)
-                    break
+                    continue
                 result.seconds.append(seconds)
                 result.peak_kib.append(peak)
-            print(name, tool.name, result.seconds, result.failed, flush=True)
+                print(name, round_number, tool.name, f"{seconds:.2f}", flush=True)
         sections += table(name, size, results, "polars scan -> sink_ndjson")
 
     if args.service_only or not (args.smoke or args.no_service):
@@ -310,8 +318,11 @@ def main(argv: list[str] | None = None) -> int:
         f"- Measured: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
         f"- Machine: {machine()}",
         f"- Versions: {versions()}",
-        f"- Runs per tool: {runs}; MB/s is the input size over the median wall "
-        "time; peak RSS is /usr/bin/time's maximum resident set size.",
+        f"- Runs per tool: {runs} ({SLOW_RUNS} for the slowest), taken round "
+        "robin; MB/s is the input size over the median wall time; peak RSS is "
+        "/usr/bin/time's maximum resident set size.",
+        f"- Load average (1 min) at start and end: {load_start:.1f}, "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.",
         "",
         *sections,
     ]
