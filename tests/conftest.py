@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -333,9 +332,9 @@ def server_url(
     deadline = time.monotonic() + 30
     while True:
         try:
-            with urllib.request.urlopen(url + "/healthz", timeout=1):  # noqa: S310
+            with urllib.request.urlopen(url + "/healthz", timeout=5):  # noqa: S310
                 break
-        except (urllib.error.URLError, ConnectionError):
+        except OSError:  # refused, reset or timed out while gunicorn boots
             assert process.poll() is None, "gunicorn exited; see its log"
             assert time.monotonic() < deadline, "gunicorn did not answer"
             time.sleep(0.2)

@@ -135,3 +135,19 @@ def test_page_takes_a_dropped_file(page: Page, server_url: str) -> None:
 
     expect(page.locator("#result-rows")).to_have_text("2")
     expect(page.locator("#preview tbody tr").nth(1)).to_contain_text("Lima")
+
+
+def test_page_renews_an_expired_access_token_and_uploads(
+    page: Page, server_url: str, tmp_path: Path
+) -> None:
+    source = tmp_path / "renewed.csv"
+    source.write_bytes(b"id\n1\n")
+    log_in(page, server_url)
+    # As if the access token had expired: only the refresh cookie is left.
+    page.context.clear_cookies(name="access_token_cookie")
+
+    page.set_input_files("#file-input", str(source))
+    page.click("#upload-button")
+
+    expect(page.locator("#result-rows")).to_have_text("1")
+    expect(page.locator("#upload-error")).to_be_hidden()

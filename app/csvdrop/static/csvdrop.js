@@ -140,9 +140,14 @@
 
   function upload(event) {
     event.preventDefault();
-    if (!chosenFile) {
-      return;
+    if (chosenFile) {
+      send(false);
     }
+  }
+
+  // An access token can expire while the page sits open: on a 401 the page
+  // renews it with the refresh cookie and sends the file once more.
+  function send(retried) {
     const form = new FormData();
     for (const id of ["option-format", "option-types", "option-delimiter", "option-encoding"]) {
       const field = $(id);
@@ -166,7 +171,16 @@
       }
     });
     xhr.upload.addEventListener("load", () => setProgress(100));
-    xhr.addEventListener("load", () => finish(xhr));
+    xhr.addEventListener("load", async () => {
+      if (xhr.status === 401 && !retried && (await refresh())) {
+        send(true);
+        return;
+      }
+      if (xhr.status === 401) {
+        startSession();
+      }
+      finish(xhr);
+    });
     xhr.addEventListener("error", () => fail("The upload did not reach the server."));
 
     setProgress(0);
