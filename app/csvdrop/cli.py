@@ -2,8 +2,10 @@
 
 Each subcommand group lives in a module with a ``register(subparsers)``
 function that adds its parsers and gives each a ``handler`` default: a
-callable taking the parsed arguments and returning the exit status. Modules
-named in ``SUBCOMMAND_MODULES`` are registered when they are installed.
+callable taking the parsed arguments and returning the exit status.
+``SUBCOMMANDS`` names each group's module; a run imports only the group it
+was asked for (``csvdrop convert`` never loads the account code), and all of
+them for ``--help`` or an unknown command.
 """
 
 from __future__ import annotations
@@ -24,8 +26,12 @@ from csvdrop.conversion import ConversionError, ConversionOptions, convert
 Subparsers = Any
 Registrar = Callable[[Subparsers], None]
 
-# Subcommand groups that live with the code they drive.
-SUBCOMMAND_MODULES = ("csvdrop.auth.cli",)
+# Each subcommand group, by its name on the command line, and the module
+# whose register() adds it.
+SUBCOMMANDS = {
+    "convert": "csvdrop.cli",
+    "user": "csvdrop.auth.cli",
+}
 
 EXIT_INVALID_INPUT = 1
 EXIT_USAGE = 2
@@ -35,8 +41,9 @@ EXIT_BROKEN_PIPE = 141
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the csvdrop command and return its exit status."""
-    parser = build_parser(registrars())
-    args = parser.parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(registrars(arguments[:1]))
+    args = parser.parse_args(arguments)
     handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
     if handler is None:
         parser.print_help(sys.stderr)
@@ -44,12 +51,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     return handler(args)
 
 
-def registrars() -> list[Registrar]:
-    """Return the functions that add each subcommand group to the parser."""
-    found: list[Registrar] = [register_convert]
-    for name in SUBCOMMAND_MODULES:
-        if importlib.util.find_spec(name) is not None:
-            found.append(importlib.import_module(name).register)
+def registrars(command: Sequence[str] = ()) -> list[Registrar]:
+    """Return the functions that add the subcommand groups to the parser.
+
+    Only the named group's when ``command`` names one, every installed one
+    otherwise.
+    """
+    wanted = [command[0]] if command and command[0] in SUBCOMMANDS else SUBCOMMANDS
+    found: list[Registrar] = []
+    for name in wanted:
+        module = SUBCOMMANDS[name]
+        if importlib.util.find_spec(module) is not None:
+            found.append(importlib.import_module(module).register)
     return found
 
 
@@ -64,7 +77,7 @@ def build_parser(registrars: Iterable[Registrar]) -> argparse.ArgumentParser:
     return parser
 
 
-def register_convert(subparsers: Subparsers) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add ``csvdrop convert``."""
     parser = subparsers.add_parser(
         "convert",

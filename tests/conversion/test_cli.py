@@ -167,3 +167,18 @@ def test_cli_convert_stops_quietly_when_reader_goes_away(tmp_path: Path) -> None
     assert start == b'[{"a":"1",'
     assert stderr == b""
     assert process.returncode == 141
+
+
+def test_cli_registrars_load_only_the_command_asked_for() -> None:
+    from csvdrop import cli
+
+    assert cli.registrars(["convert"]) == [cli.register]
+    assert cli.register in cli.registrars([])
+    assert cli.register in cli.registrars(["--help"])
+
+
+def test_cli_help_lists_every_command() -> None:
+    result = run_csvdrop("--help")
+
+    assert result.returncode == 0
+    assert b"convert" in result.stdout
