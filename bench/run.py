@@ -143,11 +143,12 @@ class Result:
 
     seconds: list[float] = field(default_factory=list)
     peak_kib: list[int] = field(default_factory=list)
+    cpu_seconds: list[float] = field(default_factory=list)
     failed: str = ""
 
 
-def measure(tool: Tool, source: Path, target: Path) -> tuple[float, int]:
-    """Run ``tool`` once; return wall seconds and peak RSS in KiB."""
+def measure(tool: Tool, source: Path, target: Path) -> tuple[float, int, float]:
+    """Run ``tool`` once; return wall seconds, peak RSS in KiB, CPU seconds."""
     command = [
         str(source) if a == "IN" else str(target) if a == "OUT" else a
         for a in tool.command
@@ -169,7 +170,7 @@ def measure(tool: Tool, source: Path, target: Path) -> tuple[float, int]:
         peak = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)[1])
         report.unlink()
     target.unlink(missing_ok=True)
-    return seconds, peak
+    return seconds, peak, usage.ru_utime + usage.ru_stime
 
 
 def machine() -> str:
@@ -218,8 +219,8 @@ def table(
     lines = [
         f"### {name} ({size / 1e6:.1f} MB)",
         "",
-        "| tool | MB/s (median) | peak RSS MiB (median) | vs polars scan | runs |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        "| tool | MB/s | peak RSS MiB | CPU s | vs polars scan | runs |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     speeds: dict[str, float] = {}
     for tool, result in results.items():
@@ -227,14 +228,15 @@ def table(
             speeds[tool] = size / 1e6 / statistics.median(result.seconds)
     for tool, result in results.items():
         if result.failed:
-            lines.append(f"| {tool} | {result.failed} | | | |")
+            lines.append(f"| {tool} | {result.failed} | | | | |")
             continue
         ratio = (
             f"{speeds[tool] / speeds[reference]:.2f}x" if reference in speeds else ""
         )
         lines.append(
             f"| {tool} | {speeds[tool]:.0f} | "
-            f"{statistics.median(result.peak_kib) / 1024:.0f} | {ratio} | "
+            f"{statistics.median(result.peak_kib) / 1024:.0f} | "
+            f"{statistics.median(result.cpu_seconds):.1f} | {ratio} | "
             f"{len(result.seconds)} |"
         )
     return [*lines, ""]
@@ -288,12 +290,13 @@ def main(argv: list[str] | None = None) -> int:
                 if result.failed or slow:
                     continue
                 try:
-                    seconds, peak = measure(tool, source, args.data / "out.json")
+                    seconds, peak, cpu = measure(tool, source, args.data / "out.json")
                 except RuntimeError as error:
                     result.failed = str(error)
                     continue
                 result.seconds.append(seconds)
                 result.peak_kib.append(peak)
+                result.cpu_seconds.append(cpu)
                 print(name, round_number, tool.name, f"{seconds:.2f}", flush=True)
         sections += table(name, size, results, "polars scan -> sink_ndjson")
 
@@ -318,9 +321,11 @@ def main(argv: list[str] | None = None) -> int:
         f"- Measured: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
         f"- Machine: {machine()}",
         f"- Versions: {versions()}",
-        f"- Runs per tool: {runs} ({SLOW_RUNS} for the slowest), taken round "
-        "robin; MB/s is the input size over the median wall time; peak RSS is "
-        "/usr/bin/time's maximum resident set size.",
+        f"- Runs per tool: {runs} ({min(runs, SLOW_RUNS)} for the slowest), "
+        "taken round robin. Every figure is a median: MB/s is the input size "
+        "over the wall time, peak RSS is /usr/bin/time's maximum resident set "
+        "size, CPU s is user plus system time (all threads), which load from "
+        "other processes disturbs less than wall time.",
         f"- Load average (1 min) at start and end: {load_start:.1f}, "
         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.",
         "",
