@@ -299,46 +299,62 @@ def auth(
     return headers
 
 
+class Gunicorn:
+    """The app under gunicorn with its production settings, on a free port."""
+
+    def __init__(
+        self, server: SeaweedFS, users_path: Path, state: Path, *arguments: str
+    ) -> None:
+        self.address = f"127.0.0.1:{free_port()}"
+        self.url = f"http://{self.address}"
+        self.log_path = state / "gunicorn.log"
+        environment = {
+            **os.environ,
+            "CSVDROP_BIND": self.address,
+            # Two workers, as in production, so metrics must be summed.
+            "CSVDROP_WORKERS": "2",
+            "CSVDROP_S3_ENDPOINT_URL": server.endpoint,
+            "CSVDROP_S3_BUCKET": server.bucket,
+            "CSVDROP_S3_ACCESS_KEY_ID": server.access_key,
+            "CSVDROP_S3_SECRET_ACCESS_KEY": server.secret_key,
+            "CSVDROP_USERS_FILE": str(users_path),
+            "CSVDROP_TOKEN_SECRET": TOKEN_SECRET,
+            # The fuzzer and the browser both log in; the limit has its own tests.
+            "CSVDROP_LOGIN_RATE_LIMIT": "1000 per minute",
+            "PROMETHEUS_MULTIPROC_DIR": str(state),
+        }
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [GUNICORN, "-c", "python:csvdrop.gunicorn_conf", *arguments],
+                env=environment,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        self._wait_until_ready()
+
+    def _wait_until_ready(self) -> None:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=5):  # noqa: S310
+                    return
+            except OSError:  # refused, reset or timed out while gunicorn boots
+                assert self.process.poll() is None, f"gunicorn exited: {self.log_path}"
+                assert time.monotonic() < deadline, f"no answer: {self.log_path}"
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        """Stop gunicorn by its PID and wait for it."""
+        if self.process.poll() is None:
+            self.process.terminate()
+        self.process.wait(timeout=60)
+
+
 @pytest.fixture(scope="session")
 def server_url(
     seaweedfs: SeaweedFS, users_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """Run the app under gunicorn with its production settings; yield its URL."""
-    state = tmp_path_factory.mktemp("gunicorn")
-    address = f"127.0.0.1:{free_port()}"
-    environment = {
-        **os.environ,
-        "CSVDROP_BIND": address,
-        # Two workers, as in production, so metrics must be summed across them.
-        "CSVDROP_WORKERS": "2",
-        "CSVDROP_S3_ENDPOINT_URL": seaweedfs.endpoint,
-        "CSVDROP_S3_BUCKET": seaweedfs.bucket,
-        "CSVDROP_S3_ACCESS_KEY_ID": seaweedfs.access_key,
-        "CSVDROP_S3_SECRET_ACCESS_KEY": seaweedfs.secret_key,
-        "CSVDROP_USERS_FILE": str(users_path),
-        "CSVDROP_TOKEN_SECRET": TOKEN_SECRET,
-        # The fuzzer and the browser both log in; the limit has tests of its own.
-        "CSVDROP_LOGIN_RATE_LIMIT": "1000 per minute",
-        "PROMETHEUS_MULTIPROC_DIR": str(state),
-    }
-    log = (state / "gunicorn.log").open("wb")
-    process = subprocess.Popen(
-        [GUNICORN, "-c", "python:csvdrop.gunicorn_conf"],
-        env=environment,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://{address}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=5):  # noqa: S310
-                break
-        except OSError:  # refused, reset or timed out while gunicorn boots
-            assert process.poll() is None, "gunicorn exited; see its log"
-            assert time.monotonic() < deadline, "gunicorn did not answer"
-            time.sleep(0.2)
-    yield url
-    process.terminate()
-    process.wait(timeout=30)
-    log.close()
+    server = Gunicorn(seaweedfs, users_path, tmp_path_factory.mktemp("gunicorn"))
+    yield server.url
+    server.stop()

@@ -45,8 +45,14 @@ logconfig_dict = logging_config(loglevel.upper())
 # its own lines reach the JSON handler on the root logger instead.
 logconfig_dict["loggers"].update(
     {
-        name: {"level": loglevel.upper(), "handlers": [], "propagate": True}
-        for name in ("gunicorn.error", "gunicorn.access")
+        "gunicorn.error": {
+            "level": loglevel.upper(),
+            "handlers": [],
+            "propagate": True,
+        },
+        # A log config makes gunicorn write access lines even without
+        # accesslog; the app's own request line already says it all.
+        "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False},
     }
 )
 # No control socket: it would be written under the service user's home.

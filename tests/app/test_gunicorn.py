@@ -1,0 +1,113 @@
+"""The gunicorn settings under slow uploads and restarts, against real servers."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import TEST_PASSWORD, Gunicorn, SeaweedFS
+
+ROW = b"1,slow\n"
+
+
+def token(url: str) -> str:
+    """Log in to a live server as alice and return the access token."""
+    request = urllib.request.Request(  # noqa: S310 (a loopback URL of our own)
+        url + "/api/v1/auth/token",
+        data=json.dumps({"username": "alice", "password": TEST_PASSWORD}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+        access_token: str = json.load(answer)["access_token"]
+        return access_token
+
+
+def trickle_upload(
+    server: Gunicorn, seconds: float, during: threading.Event | None = None
+) -> int:
+    """Send a CSV slowly, over about seconds, and return the answer's status."""
+    chunks = int(seconds / 0.25)
+    body_length = len(b"id,note\n") + chunks * len(ROW)
+    access_token = token(server.url)
+    host, port = server.address.split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=60)
+    try:
+        connection.putrequest("POST", "/api/v1/uploads?filename=slow.csv")
+        connection.putheader("Authorization", f"Bearer {access_token}")
+        connection.putheader("Content-Type", "text/csv")
+        connection.putheader("Content-Length", str(body_length))
+        connection.endheaders()
+        connection.send(b"id,note\n")
+        for number in range(chunks):
+            time.sleep(0.25)
+            connection.send(ROW)
+            if during is not None and number == 2:
+                during.set()
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+@pytest.fixture
+def create_gunicorn(
+    seaweedfs: SeaweedFS, users_path: Path, tmp_path: Path
+) -> Iterator[Callable[..., Gunicorn]]:
+    """Return a factory of gunicorn servers with extra arguments, all stopped after."""
+    servers: list[Gunicorn] = []
+
+    def create(*arguments: str) -> Gunicorn:
+        state = tmp_path / f"gunicorn-{len(servers)}"
+        state.mkdir()
+        servers.append(Gunicorn(seaweedfs, users_path, state, *arguments))
+        return servers[-1]
+
+    yield create
+    for server in servers:
+        server.stop()
+
+
+def test_gthread_worker_outlives_its_timeout_during_a_slow_upload(
+    create_gunicorn: Callable[..., Gunicorn],
+) -> None:
+    server = create_gunicorn("--timeout", "2")
+
+    assert trickle_upload(server, seconds=6) == 201
+
+
+def test_sync_worker_is_killed_by_its_timeout_during_a_slow_upload(
+    create_gunicorn: Callable[..., Gunicorn],
+) -> None:
+    # The reason for gthread: the same slow upload kills a sync worker.
+    # (gunicorn swaps sync for gthread whenever threads is above 1.)
+    server = create_gunicorn(
+        "--timeout", "2", "--worker-class", "sync", "--threads", "1"
+    )
+
+    with pytest.raises((http.client.HTTPException, ConnectionError)):
+        trickle_upload(server, seconds=6)
+
+
+def test_graceful_restart_lets_an_upload_in_flight_finish(
+    create_gunicorn: Callable[..., Gunicorn],
+) -> None:
+    server = create_gunicorn()
+    sending = threading.Event()
+    statuses: list[int] = []
+    upload = threading.Thread(
+        target=lambda: statuses.append(trickle_upload(server, 4, sending))
+    )
+
+    upload.start()
+    assert sending.wait(timeout=30)
+    server.process.terminate()
+    upload.join(timeout=60)
+
+    assert statuses == [201]
+    assert server.process.wait(timeout=60) == 0
