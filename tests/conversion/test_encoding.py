@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from csvdrop.conversion.encoding import HEAD_SIZE, scan
+from csvdrop.conversion.encoding import HEAD_LIMIT, HEAD_SIZE, scan
 
 
 def test_scan_keeps_whole_lines_only() -> None:
@@ -17,6 +17,7 @@ def test_scan_keeps_whole_lines_only() -> None:
     found = scan(io.BytesIO(data), 0, None)
 
     assert found.head.endswith("\n")
+    assert HEAD_SIZE - len(line) < len(found.head) <= HEAD_SIZE
     assert not found.head_is_whole_file
     assert set(found.head.splitlines()) == {line[:-1]}
 
@@ -26,8 +27,7 @@ def test_scan_reads_past_head_size_to_end_a_long_line() -> None:
 
     found = scan(io.BytesIO(data), 0, None)
 
-    assert found.head.startswith("h,h,")
-    assert found.head.count("\n") >= 1
+    assert found.head == "h," * HEAD_SIZE + "h\n"
 
 
 def test_scan_hashes_and_sizes_from_start() -> None:
@@ -52,3 +52,11 @@ def test_scan_hashes_and_sizes_from_start() -> None:
 )
 def test_scan_settles_encoding_at_end(data: bytes, encoding: str) -> None:
     assert scan(io.BytesIO(data), 0, None).encoding == encoding
+
+
+def test_scan_bounds_head_of_a_file_with_no_line_break() -> None:
+    data = b"a;" * (HEAD_LIMIT // 2 + (2 << 20))
+
+    found = scan(io.BytesIO(data), 0, None)
+
+    assert HEAD_LIMIT <= len(found.head) < HEAD_LIMIT + (2 << 20)

@@ -19,8 +19,10 @@ from csvdrop.conversion._core import utf8_error
 from csvdrop.conversion.errors import ConversionError
 
 CHUNK_SIZE = 1 << 20
-# How much decoded text delimiter detection looks at.
+# How much decoded text delimiter detection looks at: whole lines within
+# HEAD_SIZE, or the first line alone when it is longer, up to HEAD_LIMIT.
 HEAD_SIZE = 1 << 16
+HEAD_LIMIT = 16 << 20
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -185,14 +187,22 @@ def _pending(decoder: codecs.IncrementalDecoder) -> int:
 
 
 def _head_is_full(parts: list[str]) -> bool:
-    return sum(map(len, parts)) >= HEAD_SIZE and any(
-        "\n" in part or "\r" in part for part in parts
-    )
+    length = sum(map(len, parts))
+    if length >= HEAD_LIMIT:
+        return True
+    return length >= HEAD_SIZE and any("\n" in part or "\r" in part for part in parts)
 
 
 def _whole_lines(text: str) -> str:
-    cut = max(text.rfind("\n"), text.rfind("\r"))
-    return text[: cut + 1] if cut >= 0 else text
+    """Return the whole lines in the first HEAD_SIZE characters of ``text``.
+
+    When the first line alone is longer, return that line whole.
+    """
+    cut = max(text.rfind("\n", 0, HEAD_SIZE), text.rfind("\r", 0, HEAD_SIZE))
+    if cut < 0:
+        ends = [found for found in (text.find("\n"), text.find("\r")) if found >= 0]
+        cut = min(ends) if ends else len(text) - 1
+    return text[: cut + 1]
 
 
 def _line_at(
