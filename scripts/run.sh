@@ -8,14 +8,18 @@ cd "$(dirname "$0")/.."
 
 root=$PWD
 bin=$root/.venv/bin
-state=$root/.local
+# The defaults are the documented ones; the test of this script moves the
+# state and every port aside so it can run next to a developer's own stack.
+state=${CSVDROP_RUN_STATE:-$root/.local}
+s3_port=${CSVDROP_RUN_S3_PORT:-8333}
+app_address=127.0.0.1:${CSVDROP_RUN_APP_PORT:-8000}
+read -r master_port master_grpc volume_port volume_grpc filer_port filer_grpc \
+  s3_grpc metrics_port <<<"${CSVDROP_RUN_OTHER_PORTS:-9333 19333 9340 19340 8888 18888 18333 9327}"
+bucket=csvdrop
+
 data=$state/seaweedfs
 mkdir -p "$data" "$state/csvdrop"
 chmod 700 "$state"
-
-s3_port=8333
-app_address=127.0.0.1:8000
-bucket=csvdrop
 
 # Credentials are made once, on this machine only, and never committed.
 umask 077
@@ -50,6 +54,10 @@ stop() {
     kill -9 "$pid" 2>/dev/null || true
   done
   wait 2>/dev/null || true
+  # weed leaves a unix socket per port in /tmp; these ports are ours.
+  for port in "$master_grpc" "$volume_grpc" "$filer_port" "$filer_grpc" "$s3_port" "$s3_grpc"; do
+    rm -f /tmp/seaweedfs-*-"$port".sock
+  done
 }
 trap 'stop; exit 130' INT
 trap 'stop; exit 143' TERM
@@ -59,15 +67,15 @@ trap stop EXIT
 # is switched off so nothing leaves the machine.
 WEED_S3_SSE_KEY=$sse_key "$bin/weed" server \
   -dir="$data" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
-  -master.port=9333 -master.port.grpc=19333 -master.telemetry=false \
+  -master.port="$master_port" -master.port.grpc="$master_grpc" -master.telemetry=false \
   -master.volumeSizeLimitMB=1024 -volume.max=32 \
-  -volume.port=9340 -volume.port.grpc=19340 \
-  -filer.port=8888 -filer.port.grpc=18888 \
-  -s3 -s3.port=$s3_port -s3.port.grpc=18333 -s3.config="$state/csvdrop/s3.json" \
-  -s3.port.iceberg=0 -s3.port.lance=0 -metricsPort=9327 \
+  -volume.port="$volume_port" -volume.port.grpc="$volume_grpc" \
+  -filer.port="$filer_port" -filer.port.grpc="$filer_grpc" \
+  -s3 -s3.port="$s3_port" -s3.port.grpc="$s3_grpc" -s3.config="$state/csvdrop/s3.json" \
+  -s3.port.iceberg=0 -s3.port.lance=0 -metricsPort="$metrics_port" \
   >>"$state/seaweedfs.log" 2>&1 &
 pids+=($!)
-echo "run: SeaweedFS starting (log: .local/seaweedfs.log)" >&2
+echo "run: SeaweedFS starting (log: $state/seaweedfs.log)" >&2
 
 export CSVDROP_S3_ENDPOINT_URL=http://127.0.0.1:$s3_port
 export CSVDROP_S3_BUCKET=$bucket
@@ -125,11 +133,11 @@ for _ in $(seq 100); do
   if "$bin/python" -c "import urllib.request as u; u.urlopen('http://$app_address/healthz', timeout=1)" 2>/dev/null; then
     break
   fi
-  kill -0 "${pids[-1]}" 2>/dev/null || { echo "run: gunicorn failed; see .local/csvdrop.log" >&2; exit 1; }
+  kill -0 "${pids[-1]}" 2>/dev/null || { echo "run: gunicorn failed; see $state/csvdrop.log" >&2; exit 1; }
   sleep 0.2
 done
-echo "run: csvdrop is at http://$app_address/ (app log: .local/csvdrop.log; Ctrl-C stops)"
+echo "run: csvdrop is at http://$app_address/ (app log: $state/csvdrop.log; Ctrl-C stops)"
 
 # Stay until a child dies or a signal arrives; `wait -n` returns on either.
 wait -n "${pids[@]}" || true
-echo "run: a service stopped (logs under .local/); stopping the rest" >&2
+echo "run: a service stopped (logs under $state); stopping the rest" >&2
