@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import urllib.request
 
 import pytest
@@ -73,6 +74,7 @@ def live_bearer(server_url: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+FUZZ_EXAMPLES = int(os.environ.get("CSVDROP_FUZZ_EXAMPLES", "15"))
 FUZZ_CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -91,8 +93,11 @@ def test_api_fuzzed_answers_match_the_schema_without_5xx(
         operation = result.ok()
 
         @given(case=operation.as_strategy())
+        # Derandomized, so a CI run cannot fail on a draw the last one missed;
+        # CSVDROP_FUZZ_EXAMPLES=150 explores further (it passed at 150 too).
         @settings(
-            max_examples=15,
+            max_examples=FUZZ_EXAMPLES,
+            derandomize=True,
             deadline=None,
             database=None,
             suppress_health_check=list(HealthCheck),
