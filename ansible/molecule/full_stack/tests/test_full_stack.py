@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
-REPO = Path(os.environ["CSVDROP_REPO"])
+REPO = Path(__file__).resolve().parents[4]
 CA_FILE = REPO / ".tools" / "local" / "tls" / "ca.crt"
 PORT = os.environ["TEST_HTTPS_PORT"]
 BASE = f"https://localhost:{PORT}"
@@ -131,7 +131,8 @@ def test_upload_over_app_limit_answers_json_413(token):
     )
     assert answer.status_code == 413
     assert answer.headers["Content-Type"] == "application/problem+json"
-    assert answer.json()["type"] == "/api/problems/content-too-large"
+    assert answer.json()["type"] == "/api/problems/upload-too-large"
+    assert answer.json()["limit"] == UPLOAD_LIMIT
 
 
 def test_upload_over_nginx_limit_answers_json_413(token):
@@ -145,8 +146,8 @@ def test_upload_over_nginx_limit_answers_json_413(token):
     assert answer.status_code == 413
     assert answer.headers["Content-Type"] == "application/problem+json"
     problem = answer.json()
-    assert problem["type"] == "/api/problems/content-too-large"
-    assert str(UPLOAD_LIMIT + 1024 * 1024) in problem["detail"]
+    assert problem["type"] == "/api/problems/upload-too-large"
+    assert f"limit of {UPLOAD_LIMIT + 1024 * 1024} bytes" in problem["detail"]
 
 
 def test_metrics_refused_from_outside():

@@ -103,8 +103,8 @@ def test_body_over_limit_answers_json_413(host):
     assert status == 413
     assert headers["content-type"] == "application/problem+json"
     problem = json.loads(body)
-    assert problem["type"] == "/api/problems/content-too-large"
-    assert "2m" in problem["detail"]
+    assert problem["type"] == "/api/problems/upload-too-large"
+    assert "limit of 2097152 bytes" in problem["detail"]
 
 
 def test_metrics_refused_from_outside(host):
