@@ -38,6 +38,7 @@ from csvdrop.conversion import (
 from csvdrop.openapi import json_response, operation, problems
 from csvdrop.problems import Problem
 from csvdrop.storage import (
+    Claim,
     Conflict,
     NotFound,
     Storage,
@@ -88,10 +89,12 @@ def _storage_unavailable(err: StorageError) -> Problem:
 # -- reading the request ------------------------------------------------------
 
 
-def _read_options(form: Mapping[str, str]) -> ConversionOptions:
+def _read_options(
+    form: Mapping[str, str], defaults: Mapping[str, str | None] | None = None
+) -> ConversionOptions:
     given: dict[str, Any] = {}
     for name in OPTION_NAMES:
-        value = form.get(name) or request.args.get(name)
+        value = form.get(name) or request.args.get(name) or (defaults or {}).get(name)
         if value:
             given[name] = (
                 _DELIMITER_NAMES.get(value, value) if name == "delimiter" else value
@@ -141,7 +144,10 @@ def _read_source() -> tuple[BinaryIO, str, ConversionOptions]:
         source = cast(BinaryIO, upload.stream)
         return source, sanitize_name(upload.filename or ""), options
     if mimetype in {"text/csv", "application/csv"}:
-        options = _read_options({})
+        # A charset in the Content-Type is the client naming the encoding;
+        # the encoding query option, being more specific, wins over it.
+        charset = request.mimetype_params.get("charset")
+        options = _read_options({}, {"encoding": charset})
         name = sanitize_name(request.args.get("filename", ""))
         return _spool_body(), name, options
     raise Problem(
@@ -220,33 +226,52 @@ def _sha256(source: BinaryIO) -> str:
     return digest.hexdigest()
 
 
+def _key_reused(upload_id: str, what: str) -> Problem:
+    return Problem(
+        422,
+        "idempotency-key-reused",
+        "Idempotency-Key reused",
+        f"this Idempotency-Key already stored upload {upload_id} from a"
+        f" different {what}; use a new key for a new upload",
+    )
+
+
+def _in_progress() -> Problem:
+    return Problem(
+        409,
+        "upload-in-progress",
+        "Upload in progress",
+        "an upload with this Idempotency-Key is still being stored;"
+        " retry when it has finished",
+        headers={"Retry-After": "5"},
+    )
+
+
 def _replay(
-    storage: Storage, owner: str, idempotency_key: str, source: BinaryIO
+    storage: Storage,
+    owner: str,
+    claim: Claim,
+    source: BinaryIO,
+    wanted: Mapping[str, Any],
 ) -> Response | None:
-    """Answer a retried request with the record its first attempt stored."""
-    upload_id = storage.find_idempotent(owner, idempotency_key)
-    if upload_id is None:
-        return None
+    """Answer a retry with the record its first attempt stored.
+
+    Return None when the claim is stale: its request died without storing
+    anything or releasing the key, so this request may take the key over.
+    """
+    # A key reused with other options must not answer the first record.
+    if claim.request is not None and claim.request != dict(wanted):
+        raise _key_reused(claim.upload_id, "request (other options)")
     try:
-        record = storage.get_record(owner, upload_id)
+        record = storage.get_record(owner, claim.upload_id)
     except NotFound:
-        raise Problem(
-            409,
-            "upload-in-progress",
-            "Upload in progress",
-            "an upload with this Idempotency-Key is still being stored;"
-            " retry when it has finished",
-            headers={"Retry-After": "5"},
-        ) from None
+        lease = float(current_app.config["IDEMPOTENCY_LEASE_SECONDS"])
+        if claim.is_stale(lease):
+            return None
+        raise _in_progress() from None
     # A key reused for another file must not answer the first file's record.
     if _sha256(source) != record.sha256:
-        raise Problem(
-            422,
-            "idempotency-key-reused",
-            "Idempotency-Key reused",
-            f"this Idempotency-Key already stored upload {record.id} from a"
-            " different file; use a new key for a new upload",
-        )
+        raise _key_reused(record.id, "file")
     response = jsonify(record_document(record))
     response.headers["Idempotent-Replayed"] = "true"
     return response
@@ -258,27 +283,33 @@ def _claim(
     idempotency_key: str,
     upload_id: str,
     source: BinaryIO,
+    options: ConversionOptions,
 ) -> Response | None:
     """Reserve the key for this upload, or answer the earlier attempt's record."""
-    replayed = _replay(storage, owner, idempotency_key, source)
-    if replayed is not None:
-        return replayed
-    try:
-        storage.claim_idempotent(owner, idempotency_key, upload_id)
-    except Conflict:
-        # A concurrent request claimed the key between our look and our claim.
-        replayed = _replay(storage, owner, idempotency_key, source)
-        if replayed is not None:
-            return replayed
-        raise Problem(
-            409,
-            "upload-in-progress",
-            "Upload in progress",
-            "another request with this Idempotency-Key is being handled;"
-            " retry when it has finished",
-            headers={"Retry-After": "5"},
-        ) from None
-    return None
+    wanted = asdict(options)
+    # Look, then claim; a request that claims in between makes us look again.
+    for _ in range(2):
+        claim = storage.find_idempotent(owner, idempotency_key)
+        if claim is not None:
+            replayed = _replay(storage, owner, claim, source, wanted)
+            if replayed is not None:
+                return replayed
+            log.warning(
+                "upload %s takes over the idempotency key of upload %s,"
+                " claimed %.0f s ago and never stored",
+                upload_id,
+                claim.upload_id,
+                time.time() - claim.claimed,
+                extra={"upload_id": upload_id},
+            )
+        try:
+            storage.claim_idempotent(
+                owner, idempotency_key, upload_id, wanted, replacing=claim
+            )
+        except Conflict:
+            continue
+        return None
+    raise _in_progress()
 
 
 _OPTION_PARAMETERS = [
@@ -386,7 +417,9 @@ def _create_upload(
     started = time.perf_counter()
     try:
         if idempotency_key is not None:
-            replayed = _claim(storage, owner, idempotency_key, upload_id, source)
+            replayed = _claim(
+                storage, owner, idempotency_key, upload_id, source, options
+            )
             if replayed is not None:
                 return replayed
         try:

@@ -133,7 +133,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "S3_ABORT_SECONDS",
         30,
-        "How long a failed upload keeps retrying to abort its multipart upload.",
+        "How long a failed upload retries aborting its multipart upload and"
+        " releasing its Idempotency-Key.",
+        _integer,
+    ),
+    Setting(
+        "IDEMPOTENCY_LEASE_SECONDS",
+        3600,
+        "Age after which an Idempotency-Key claim with no stored upload is taken"
+        " over by a retry; keep it well above the longest upload.",
         _integer,
     ),
     Setting(
@@ -305,7 +313,12 @@ def _check(values: Mapping[str, object]) -> None:
     part_size = values["S3_PART_SIZE"]
     if not isinstance(part_size, int) or part_size < 5 * MiB:
         raise ConfigError("setting S3_PART_SIZE: S3 needs parts of at least 5 MiB")
-    for name in ("MAX_UPLOAD_BYTES", "MAX_FORM_MEMORY_BYTES", "MAX_FORM_PARTS"):
+    for name in (
+        "MAX_UPLOAD_BYTES",
+        "MAX_FORM_MEMORY_BYTES",
+        "MAX_FORM_PARTS",
+        "IDEMPOTENCY_LEASE_SECONDS",
+    ):
         value = values[name]
         if not isinstance(value, int) or value < 1:
             raise ConfigError(f"setting {name}: must be a positive whole number")

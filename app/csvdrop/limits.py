@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import IO, Any
 
 from flask import Flask, Request, Response, current_app
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import ClientDisconnected, HTTPException, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
+from werkzeug.utils import cached_property
 
 from csvdrop import problems
 from csvdrop.problems import Problem
@@ -112,10 +113,82 @@ class LimitedFormDataParser(FormDataParser):
             raise
 
 
+def body_incomplete(received: int, expected: int | None) -> Problem:
+    """Return the problem for a request body that ended before its end."""
+    if expected is None:
+        # The server reads chunks ahead of the app, so the bytes the app got
+        # are not the bytes that arrived: the count would mislead.
+        return Problem(
+            400,
+            "body-incomplete",
+            "Request body incomplete",
+            "the chunked request body ended before its last chunk;"
+            " nothing was stored, send the whole file again",
+        )
+    return Problem(
+        400,
+        "body-incomplete",
+        "Request body incomplete",
+        f"the request body ended after {received} of {expected} bytes;"
+        " nothing was stored, send the whole file again",
+        received=received,
+        expected=expected,
+    )
+
+
+class _WholeBody:
+    """A request body stream that refuses to end before the client said.
+
+    Gunicorn hands over a body cut short by the client (closed or shut
+    down before Content-Length bytes, or before the last chunk) as if it had
+    simply ended; converted as it is, the cut file would be stored as a
+    success. This turns such an end into a body-incomplete problem.
+    """
+
+    def __init__(self, stream: IO[bytes], expected: int | None) -> None:
+        self._stream = stream
+        self._expected = expected
+        self.received = 0
+
+    def _checked(self, read: Any, size: int) -> bytes:
+        try:
+            data: bytes = read(size)
+        except ClientDisconnected as err:
+            raise body_incomplete(self.received, self._expected) from err
+        except HTTPException:
+            raise
+        except (OSError, ValueError) as err:
+            # What a server raises for a cut chunked body (gunicorn: an
+            # OSError) when Werkzeug has not wrapped the stream already.
+            raise body_incomplete(self.received, self._expected) from err
+        self.received += len(data)
+        if not data and size != 0 and self._expected is not None:
+            if self.received < self._expected:
+                raise body_incomplete(self.received, self._expected)
+        return data
+
+    def read(self, size: int = -1) -> bytes:
+        """Read up to size bytes, refusing a body cut short."""
+        return self._checked(self._stream.read, size)
+
+    def readline(self, size: int = -1) -> bytes:
+        """Read one line, refusing a body cut short."""
+        return self._checked(self._stream.readline, size)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 class UploadRequest(Request):
-    """Flask's request with a form parser that names the limit it enforced."""
+    """Flask's request that names the limit it enforced and refuses cut bodies."""
 
     form_data_parser_class = LimitedFormDataParser
+
+    @cached_property
+    def stream(self) -> IO[bytes]:
+        """The body stream, refusing to end before the whole body arrived."""
+        whole = _WholeBody(super().stream, self.content_length)
+        return whole  # type: ignore[return-value]
 
 
 def init_app(app: Flask) -> None:

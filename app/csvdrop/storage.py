@@ -6,8 +6,9 @@ The bucket holds three kinds of objects:
 - ``records/<owner>/<newest-first stamp>-<id>.json``: the upload record, so
   every app instance sees the same list without a local database, and a
   plain prefix listing returns a user's uploads newest first;
-- ``idempotency/<owner>/<sha256 of the key>.json``: the upload id that an
-  ``Idempotency-Key`` header already produced.
+- ``idempotency/<owner>/<sha256 of the key>.json``: the claim of an
+  ``Idempotency-Key`` header: the upload id it produces, when it was claimed
+  and the request's options, so a retry can be told from a different request.
 """
 
 from __future__ import annotations
@@ -57,6 +58,20 @@ class NotFound(LookupError):
 
 class Conflict(Exception):
     """Another request already claimed the same idempotency key."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """An Idempotency-Key taken by a request: its upload, when, and for what."""
+
+    upload_id: str
+    claimed: float
+    request: dict[str, Any] | None
+    etag: str
+
+    def is_stale(self, lease_seconds: float, now: float | None = None) -> bool:
+        """Tell whether the claim is older than the lease, so it may be taken."""
+        return (time.time() if now is None else now) - self.claimed > lease_seconds
 
 
 @dataclass(frozen=True)
@@ -301,25 +316,17 @@ class Storage:
     def _abort(self, key: str, upload_id: str) -> None:
         # The failure that brought us here is often the store going away, so
         # keep trying for a while: parts left behind cost money and would
-        # show up as an open multipart upload.
-        deadline = time.monotonic() + self.abort_seconds
-        pause = 0.25
-        while True:
-            try:
-                self.client.abort_multipart_upload(
-                    Bucket=self.bucket, Key=key, UploadId=upload_id
-                )
-            except (BotoCoreError, ClientError) as err:
-                if time.monotonic() + pause > deadline:
-                    # The bucket's lifecycle rule for incomplete multipart
-                    # uploads (set by the Terraform module) reaps the parts.
-                    log.error("aborting multipart upload of %s failed: %s", key, err)
-                    return
-                time.sleep(pause)
-                pause = min(pause * 2, 4.0)
-            else:
-                log.info("multipart upload of %s aborted", key)
-                return
+        # show up as an open multipart upload. Parts that still stay are
+        # reaped by the bucket's lifecycle rule for incomplete multipart
+        # uploads (see the README, "Running in production").
+        aborted = self._retry(
+            f"aborting multipart upload of {key}",
+            lambda: self.client.abort_multipart_upload(
+                Bucket=self.bucket, Key=key, UploadId=upload_id
+            ),
+        )
+        if aborted:
+            log.info("multipart upload of %s aborted", key)
 
     def replace_metadata(
         self,
@@ -441,31 +448,81 @@ class Storage:
 
     # -- idempotency --------------------------------------------------------
 
-    def find_idempotent(self, owner: str, key: str) -> str | None:
-        """Return the upload id an earlier request with this key produced."""
-        data = self._get_json(self.idempotency_key(owner, key))
-        if data is None:
-            return None
-        upload_id: str = json.loads(data)["id"]
-        return upload_id
-
-    def claim_idempotent(self, owner: str, key: str, upload_id: str) -> None:
-        """Record that this key produced upload_id; raise Conflict if taken."""
-        body = json.dumps({"id": upload_id}).encode()
+    def find_idempotent(self, owner: str, key: str) -> Claim | None:
+        """Return the claim an earlier request with this key left, if any."""
+        name = self.idempotency_key(owner, key)
         try:
-            self._put_json(self.idempotency_key(owner, key), body, IfNoneMatch="*")
+            answer = self.client.get_object(Bucket=self.bucket, Key=name)
+            data = answer["Body"].read()
         except ClientError as err:
-            if err.response.get("Error", {}).get("Code") == "PreconditionFailed":
+            if err.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+                return None
+            raise StorageError(f"reading {name} failed: {err}") from err
+        except BotoCoreError as err:
+            raise StorageError(f"reading {name} failed: {err}") from err
+        document = json.loads(data)
+        return Claim(
+            upload_id=document["id"],
+            # A claim written before claims carried a time counts as fresh.
+            claimed=float(document.get("claimed", time.time())),
+            request=document.get("request"),
+            etag=answer["ETag"],
+        )
+
+    def claim_idempotent(
+        self,
+        owner: str,
+        key: str,
+        upload_id: str,
+        request: Mapping[str, Any],
+        *,
+        replacing: Claim | None = None,
+    ) -> None:
+        """Record that this key is producing upload_id; raise Conflict if taken.
+
+        With ``replacing``, take over that stale claim, unless another request
+        changed or took it over first.
+        """
+        body = json.dumps(
+            {"id": upload_id, "claimed": time.time(), "request": dict(request)}
+        ).encode()
+        condition = (
+            {"IfNoneMatch": "*"} if replacing is None else {"IfMatch": replacing.etag}
+        )
+        try:
+            self._put_json(self.idempotency_key(owner, key), body, **condition)
+        except ClientError as err:
+            code = err.response.get("Error", {}).get("Code")
+            if code in {"PreconditionFailed", "NoSuchKey", "404"}:
                 raise Conflict(key) from err
             raise StorageError(f"storing idempotency key failed: {err}") from err
         except BotoCoreError as err:
             raise StorageError(f"storing idempotency key failed: {err}") from err
 
     def release_idempotent(self, owner: str, key: str) -> None:
-        """Forget an idempotency key whose upload failed, so a retry can run."""
-        try:
-            self.client.delete_object(
-                Bucket=self.bucket, Key=self.idempotency_key(owner, key)
-            )
-        except (BotoCoreError, ClientError):
-            log.exception("forgetting an idempotency key failed")
+        """Forget an idempotency key whose upload failed, so a retry can run.
+
+        The failure is often the store going away, so this keeps trying for
+        ``abort_seconds``; a claim it cannot remove expires with its lease.
+        """
+        name = self.idempotency_key(owner, key)
+        self._retry(
+            f"forgetting idempotency key {name}",
+            lambda: self.client.delete_object(Bucket=self.bucket, Key=name),
+        )
+
+    def _retry(self, action: str, call: Callable[[], object]) -> bool:
+        """Run call until it succeeds or abort_seconds pass; tell which."""
+        deadline = time.monotonic() + self.abort_seconds
+        pause = 0.25
+        while True:
+            try:
+                call()
+            except (BotoCoreError, ClientError) as err:
+                if time.monotonic() + pause > deadline:
+                    log.error("%s failed: %s", action, err)
+                    return False
+                time.sleep(pause)
+                pause = min(pause * 2, 4.0)
+            else:
+                return True

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,7 +16,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from csvdrop.storage import Storage
+from csvdrop.storage import Storage, new_upload_id
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 CSVDROP = Path(sys.executable).parent / "csvdrop"
 BUCKET = "csvdrop-test"
+# The Idempotency-Key lease of the tests that age a claim past it.
+LEASE = 3600
 
 Auth = Callable[..., dict[str, str]]
 
@@ -501,3 +504,116 @@ def test_upload_idempotency_key_reused_for_another_file_is_refused(
     assert problem["type"] == "/api/problems/idempotency-key-reused"
     assert first.get_json()["id"] in problem["detail"]
     assert all_keys(s3) == before
+
+
+@pytest.mark.parametrize(
+    ("content_type", "query", "value"),
+    [
+        ("text/csv", "", "café"),
+        ("text/csv; charset=iso-8859-1", "", "cafÃ©"),
+        ("text/csv; charset=ISO-8859-1", "&encoding=utf-8", "café"),
+        ("application/csv; charset=utf-8", "&encoding=latin-1", "cafÃ©"),
+    ],
+)
+def test_upload_raw_charset_is_the_encoding_unless_the_query_names_one(
+    client: FlaskClient, auth: Auth, content_type: str, query: str, value: str
+) -> None:
+    answer = client.post(
+        f"/api/v1/uploads?filename=a.csv{query}",
+        headers={**auth(), "Content-Type": content_type},
+        data="name\ncafé\n".encode(),
+    )
+
+    assert answer.status_code == 201
+    assert answer.get_json()["preview"] == [{"name": value}]
+
+
+def test_upload_raw_unknown_charset_is_an_invalid_option(
+    client: FlaskClient, auth: Auth
+) -> None:
+    answer = client.post(
+        "/api/v1/uploads?filename=a.csv",
+        headers={**auth(), "Content-Type": "text/csv; charset=no-such-codec"},
+        data=b"a\n1\n",
+    )
+
+    assert answer.status_code == 400
+    assert answer.get_json()["type"] == "/api/problems/invalid-option"
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        {"format": "ndjson"},
+        {"types": "infer"},
+        {"delimiter": ";"},
+        {"encoding": "latin-1"},
+    ],
+)
+def test_upload_idempotency_key_reused_with_other_options_is_refused(
+    client: FlaskClient, auth: Auth, s3: S3Client, option: dict[str, str]
+) -> None:
+    headers = {**auth(), "Idempotency-Key": f"options-{next(iter(option))}"}
+    first = post_file(client, headers, b"a\n1\n")
+    before = all_keys(s3)
+
+    second = post_file(client, headers, b"a\n1\n", **option)
+    again = post_file(client, headers, b"a\n1\n")
+
+    assert second.status_code == 422
+    problem = second.get_json()
+    assert problem["type"] == "/api/problems/idempotency-key-reused"
+    assert first.get_json()["id"] in problem["detail"]
+    assert "options" in problem["detail"]
+    assert all_keys(s3) == before
+    assert again.status_code == 200
+
+
+def claim_of_a_dead_request(
+    app: Flask, username: str, idempotency_key: str, claimed: float
+) -> str:
+    """Leave the claim a request leaves when it dies before storing; return its id."""
+    storage = app.extensions["csvdrop.storage"]
+    dead_upload = new_upload_id()
+    options = {"format": "json", "types": "string", "delimiter": None}
+    storage.claim_idempotent(
+        username, idempotency_key, dead_upload, {**options, "encoding": None}
+    )
+    # Age the claim as the clock would have, without waiting for it.
+    name = Storage.idempotency_key(username, idempotency_key)
+    document = json.loads(
+        storage.client.get_object(Bucket=BUCKET, Key=name)["Body"].read()
+    )
+    storage.client.put_object(
+        Bucket=BUCKET, Key=name, Body=json.dumps({**document, "claimed": claimed})
+    )
+    return dead_upload
+
+
+@pytest.mark.parametrize(
+    ("age", "status"),
+    [(10, 409), (LEASE + 10, 201)],
+)
+def test_upload_claim_of_a_dead_request_is_taken_over_after_its_lease(
+    create_test_app: Callable[..., Flask],
+    auth: Auth,
+    age: float,
+    status: int,
+) -> None:
+    app = create_test_app(IDEMPOTENCY_LEASE_SECONDS=LEASE)
+    client = app.test_client()
+    key = f"dead-request-{age}"
+    dead_upload = claim_of_a_dead_request(app, "alice", key, time.time() - age)
+
+    answer = post_file(client, {**auth(), "Idempotency-Key": key}, b"a\n1\n")
+    retry = post_file(client, {**auth(), "Idempotency-Key": key}, b"a\n1\n")
+
+    assert answer.status_code == status
+    if status == 201:
+        assert answer.get_json()["id"] != dead_upload
+        assert retry.status_code == 200
+        assert retry.get_json()["id"] == answer.get_json()["id"]
+    else:
+        assert answer.get_json()["type"] == "/api/problems/upload-in-progress"
+        assert answer.headers["Retry-After"]
+        assert retry.status_code == 409

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import io
+import json
+import socket
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -177,3 +180,83 @@ def test_two_thousand_form_parts_get_a_fast_413_naming_the_parts_limit(
 )
 def test_describe_bytes_reads_like_people_write_sizes(count: int, text: str) -> None:
     assert describe_bytes(count) == text
+
+
+CUT_CSV = b"a,b\n" + b"".join(b"%d,x\n" % n for n in range(1000))
+
+
+def cut_requests(token: str) -> list[tuple[str, bytes, str]]:
+    """Return requests whose body stops short, with the detail each must get."""
+    head = (
+        "POST /api/v1/uploads?filename=cut.csv HTTP/1.1\r\nHost: csvdrop\r\n"
+        f"Authorization: {token}\r\n"
+    )
+    form, form_type = multipart({"format": b"json"})
+    form = form.replace(b"--csvdrop-test-boundary--\r\n", b"") + (
+        b"--csvdrop-test-boundary\r\nContent-Disposition: form-data;"
+        b' name="file"; filename="cut.csv"\r\nContent-Type: text/csv\r\n\r\n' + CUT_CSV
+    )
+    return [
+        (
+            "raw",
+            (
+                head + "Content-Type: text/csv\r\n"
+                f"Content-Length: {2 * len(CUT_CSV)}\r\n\r\n"
+            ).encode()
+            + CUT_CSV,
+            f"ended after {len(CUT_CSV)} of {2 * len(CUT_CSV)} bytes",
+        ),
+        (
+            "chunked",
+            (
+                head + "Content-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\n"
+            ).encode()
+            + b"%x\r\n%s\r\n" % (len(CUT_CSV), CUT_CSV),
+            "the chunked request body ended before its last chunk",
+        ),
+        (
+            "multipart",
+            (
+                head + f"Content-Type: {form_type}\r\n"
+                f"Content-Length: {len(form) + 100}\r\n\r\n"
+            ).encode()
+            + form,
+            f"ended after {len(form)} of {len(form) + 100} bytes",
+        ),
+    ]
+
+
+def send_cut(url: str, request: bytes) -> tuple[int, dict[str, Any]]:
+    """Send request, shut the write side as a cut-off client does, read the answer."""
+    address = urlsplit(url)
+    with socket.create_connection(
+        (address.hostname or "127.0.0.1", address.port or 80), timeout=30
+    ) as connection:
+        connection.sendall(request)
+        connection.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    return status, json.loads(body)
+
+
+@pytest.mark.parametrize("kind", ["raw", "chunked", "multipart"])
+def test_body_cut_short_is_refused_storing_nothing(
+    server_url: str, auth: Auth, s3: S3Client, kind: str
+) -> None:
+    token = auth()["Authorization"]
+    request, detail = {
+        name: (request, detail) for name, request, detail in cut_requests(token)
+    }[kind]
+    before = stored_keys(s3)
+
+    status, problem = send_cut(server_url, request)
+
+    assert status == 400
+    assert problem["type"] == "/api/problems/body-incomplete"
+    assert detail in problem["detail"]
+    assert stored_keys(s3) == before
+    uploads = s3.list_multipart_uploads(Bucket="csvdrop-test").get("Uploads", [])
+    assert uploads == []
