@@ -28,7 +28,11 @@ def test_upload_store_killed_mid_upload_leaves_no_object_or_parts(
     server = private_seaweedfs
     app = create_test_app(server, S3_PART_SIZE=PART_SIZE, S3_ABORT_SECONDS=60)
     client = app.test_client()
-    headers = {**auth(), "Content-Type": "text/csv"}
+    headers = {
+        **auth(),
+        "Content-Type": "text/csv",
+        "Idempotency-Key": "store-killed-0001",
+    }
     body = big_csv(1_000_000)
     s3 = server.client(attempts=1)
     answers: list[Any] = []
@@ -56,7 +60,12 @@ def test_upload_store_killed_mid_upload_leaves_no_object_or_parts(
     assert answer.headers["Retry-After"]
     s3 = server.client()
     assert s3.list_multipart_uploads(Bucket=server.bucket).get("Uploads", []) == []
+    # The failed request released its Idempotency-Key once the store was back.
     assert s3.list_objects_v2(Bucket=server.bucket).get("Contents", []) == []
+    retry = client.post(
+        "/api/v1/uploads?filename=big.csv", headers=headers, data=big_csv(10)
+    )
+    assert retry.status_code == 201
 
 
 def test_upload_store_down_is_a_503_problem(
