@@ -64,6 +64,21 @@ _HTTP_SLUGS = {
 }
 
 
+INTERNAL_ERROR = Problem(
+    500,
+    "internal-error",
+    "Internal Server Error",
+    "the server failed; the failure is logged with this request's id",
+)
+# The same problem without an instance, for when even the request is broken.
+_INTERNAL_ERROR_DOCUMENT = {
+    "type": TYPE_BASE + INTERNAL_ERROR.slug,
+    "title": INTERNAL_ERROR.title,
+    "status": INTERNAL_ERROR.status,
+    "detail": INTERNAL_ERROR.detail,
+}
+
+
 def response(problem: Problem) -> Response:
     """Return the HTTP response that reports problem."""
     answer = Response(
@@ -110,12 +125,18 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def handle_unexpected(err: BaseException) -> Response:
-        log.error("unexpected failure", exc_info=err)
-        return response(
-            Problem(
-                500,
-                "internal-error",
-                "Internal Server Error",
-                "the server failed; the failure is logged with this request's id",
+        # This handler is the last line: if it raised too, the client would
+        # get Werkzeug's HTML page, so neither logging nor a broken request
+        # context may stop it from answering.
+        try:
+            log.error("unexpected failure: %s", type(err).__name__, exc_info=err)
+        except Exception:  # noqa: S110 (nothing is left to report the failure to)
+            pass
+        try:
+            return response(INTERNAL_ERROR)
+        except Exception:
+            return Response(
+                json.dumps(_INTERNAL_ERROR_DOCUMENT),
+                status=500,
+                mimetype=MEDIA_TYPE,
             )
-        )

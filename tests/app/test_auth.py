@@ -165,6 +165,19 @@ def test_token_route_refuses_a_malformed_body(
     assert _problem_type(response) == "invalid-login-request"
 
 
+@pytest.mark.parametrize("route", ["/api/v1/auth/token", "/api/v1/auth/login"])
+@pytest.mark.parametrize(
+    "nesting", ["[" * 8000 + "]" * 8000, '{"a":' * 2000 + "1" + "}" * 2000]
+)
+def test_login_routes_refuse_deeply_nested_json(
+    client: FlaskClient, route: str, nesting: str
+) -> None:
+    response = client.post(route, data=nesting, content_type="application/json")
+
+    assert response.status_code == 400
+    assert _problem_type(response) == "invalid-login-request"
+
+
 def test_token_route_refuses_a_body_larger_than_a_login_needs(
     client: FlaskClient,
 ) -> None:

@@ -63,6 +63,42 @@ def test_unexpected_failure_is_a_500_problem_without_a_trace(
     assert answer.get_json()["type"] == "/api/problems/internal-error"
 
 
+class Unprintable(Exception):
+    """An error whose message cannot even be formatted for the log."""
+
+    def __str__(self) -> str:
+        raise ValueError("no message")
+
+
+def recurse(depth: int) -> int:
+    """Recurse until the interpreter's stack limit is hit."""
+    return recurse(depth + 1) + 1
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [lambda: recurse(0), lambda: (_ for _ in ()).throw(Unprintable())],
+    ids=["recursion", "unprintable"],
+)
+def test_unexpected_failure_of_any_kind_is_a_500_problem(
+    create_test_app: Callable[..., Flask], failure: Callable[[], object]
+) -> None:
+    app = create_test_app()
+
+    @public
+    def explode() -> str:
+        failure()
+        return "unreachable"
+
+    app.add_url_rule("/explode", "explode", explode)
+
+    answer = app.test_client().get("/explode")
+
+    assert answer.status_code == 500
+    assert answer.mimetype == "application/problem+json"
+    assert answer.get_json()["type"] == "/api/problems/internal-error"
+
+
 @pytest.mark.parametrize("path", ["/", "/healthz", "/no/such/page", "/api/v1/uploads"])
 def test_every_response_carries_the_security_headers(
     client: FlaskClient, path: str

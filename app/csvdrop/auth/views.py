@@ -71,7 +71,12 @@ def _check_credentials() -> User | Response:
         )
     # A body sent without a length is cut off at the same size as it is read.
     request.max_content_length = MAX_LOGIN_BODY_BYTES
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        # A few kilobytes of nested brackets exhaust the JSON parser's stack;
+        # that is a malformed login, not a failure of the server.
+        body = None
     username = body.get("username") if isinstance(body, dict) else None
     password = body.get("password") if isinstance(body, dict) else None
     if not isinstance(username, str) or not isinstance(password, str):
