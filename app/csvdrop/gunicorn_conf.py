@@ -11,6 +11,10 @@ the socket and the pool size; everything else is chosen for large uploads:
 - ``timeout`` only bounds a worker whose main loop is stuck, not a request.
 - ``graceful_timeout`` lets uploads in flight finish when a deploy restarts
   the service, before the worker is stopped.
+- The request-head limits are at least nginx's defaults (a request line and
+  each header line in one 8 KiB buffer), so behind nginx every oversized
+  head is refused by nginx, whose error pages can be JSON. Gunicorn refuses
+  what passes them with its own HTML page, which the app cannot reword.
 """
 
 from __future__ import annotations
@@ -29,6 +33,14 @@ workers = int(os.environ.get("CSVDROP_WORKERS", "2"))
 threads = int(os.environ.get("CSVDROP_THREADS", "8"))
 
 timeout = 60
+# The longest app URL is a few hundred bytes; 8190 is gunicorn's maximum and
+# matches the 8 KiB request line nginx accepts (above it: 414).
+limit_request_line = 8190
+# One header line (name, colon, value) up to 8 KiB, as nginx; a bearer token
+# is under 1 KiB (above it: 431).
+limit_request_field_size = 8190
+# Browsers send about 20 headers and nginx adds five (above it: 431).
+limit_request_fields = 100
 graceful_timeout = 300
 keepalive = 30
 # The heartbeat file lives in memory, so a slow disk cannot stall it; it is

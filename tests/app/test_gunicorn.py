@@ -111,3 +111,46 @@ def test_graceful_restart_lets_an_upload_in_flight_finish(
 
     assert statuses == [201]
     assert server.process.wait(timeout=60) == 0
+
+
+def send_head(url: str, target: str, headers: dict[str, str]) -> tuple[int, str]:
+    """Send a GET with that target and headers; return the status and media type."""
+    host, port = url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        connection.putrequest("GET", target, skip_accept_encoding=True)
+        for name, value in headers.items():
+            connection.putheader(name, value)
+        connection.endheaders()
+        answer = connection.getresponse()
+        return answer.status, answer.headers.get_content_type()
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize(
+    ("target", "headers", "status", "media_type"),
+    [
+        # Up to nginx's 8 KiB the app itself answers, as problem+json.
+        ("/no/such/page?q=" + "x" * 8000, {}, 404, "application/problem+json"),
+        ("/no/such/page", {"X-Big": "x" * 8000}, 404, "application/problem+json"),
+        (
+            "/no/such/page",
+            {f"X-Header-{n}": "x" for n in range(90)},
+            404,
+            "application/problem+json",
+        ),
+        # Past them gunicorn refuses the head itself, as HTML.
+        ("/no/such/page?q=" + "x" * 8200, {}, 414, "text/html"),
+        ("/no/such/page", {"X-Big": "x" * 8200}, 431, "text/html"),
+        ("/no/such/page", {f"X-Header-{n}": "x" for n in range(101)}, 431, "text/html"),
+    ],
+)
+def test_request_head_limits_are_those_documented(
+    server_url: str,
+    target: str,
+    headers: dict[str, str],
+    status: int,
+    media_type: str,
+) -> None:
+    assert send_head(server_url, target, headers) == (status, media_type)
