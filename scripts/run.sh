@@ -16,6 +16,8 @@ app_address=127.0.0.1:${CSVDROP_RUN_APP_PORT:-8000}
 read -r master_port master_grpc volume_port volume_grpc filer_port filer_grpc \
   s3_grpc metrics_port <<<"${CSVDROP_RUN_OTHER_PORTS:-9333 19333 9340 19340 8888 18888 18333 9327}"
 bucket=csvdrop
+# Multipart uploads older than this are aborted at start (see below).
+stale_seconds=${CSVDROP_RUN_STALE_SECONDS:-3600}
 
 data=$state/seaweedfs
 mkdir -p "$data" "$state/csvdrop"
@@ -91,13 +93,15 @@ mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 
 # S3 answers before the filer behind it is ready, so wait for a bucket
 # operation to succeed, not just for the port to open.
-"$bin/python" - "$bucket" <<'EOF'
+"$bin/python" - "$bucket" "$stale_seconds" <<'EOF'
 import os, sys, time
+from datetime import UTC, datetime, timedelta
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 bucket = sys.argv[1]
+stale_seconds = int(sys.argv[2])
 client = boto3.client(
     "s3",
     endpoint_url=os.environ["CSVDROP_S3_ENDPOINT_URL"],
@@ -119,11 +123,48 @@ while True:
                 sys.exit(f"run: S3 did not answer in time: {err}")
             time.sleep(0.5)
 print(f"run: bucket {bucket} ready", file=sys.stderr)
+
+# Production buckets reap the parts of uploads that a failed or killed request
+# could not abort with this lifecycle rule (terraform/modules/storage).
+rule = {
+    "ID": "abort-incomplete-multipart-uploads",
+    "Status": "Enabled",
+    "Filter": {"Prefix": ""},
+    "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 2},
+}
+try:
+    client.put_bucket_lifecycle_configuration(
+        Bucket=bucket, LifecycleConfiguration={"Rules": [rule]}
+    )
+    print(f"run: lifecycle rule {rule['ID']} set on {bucket}", file=sys.stderr)
+except (BotoCoreError, ClientError) as err:
+    print(f"run: lifecycle rule not set: {err}", file=sys.stderr)
+
+# Whether SeaweedFS acts on that rule is not certain, so abort here what a
+# crashed upload left behind; an hour is far longer than any upload takes.
+stale = datetime.now(UTC) - timedelta(seconds=stale_seconds)
+aborted = 0
+for page in client.get_paginator("list_multipart_uploads").paginate(Bucket=bucket):
+    for upload in page.get("Uploads", []):
+        if upload["Initiated"] < stale:
+            client.abort_multipart_upload(
+                Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+            )
+            aborted += 1
+print(
+    f"run: aborted {aborted} multipart uploads older than {stale_seconds} s"
+    f" in {bucket}",
+    file=sys.stderr,
+)
 EOF
 
-if [ -z "$("$bin/csvdrop" user list 2>/dev/null)" ]; then
+users=$("$bin/csvdrop" user list 2>/dev/null || true)
+if [ -z "$users" ]; then
   echo "run: creating the first user; its password is shown this once:" >&2
   "$bin/csvdrop" user add admin --generate </dev/null
+else
+  first=$(head -n 1 <<<"$users" | awk '{print $1}')
+  echo "run: user $first exists; to reset its password: .venv/bin/csvdrop user passwd $first" >&2
 fi
 
 "$bin/gunicorn" -c python:csvdrop.gunicorn_conf >>"$state/csvdrop.log" 2>&1 &

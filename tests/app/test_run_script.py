@@ -10,18 +10,26 @@ import subprocess
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import boto3
 
 from conftest import free_port
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 RUN = Path(__file__).resolve().parents[2] / "scripts" / "run.sh"
 PORT_NAMES = ["s3", "app", *(f"other{n}" for n in range(8))]
 
 
-def start(state: Path, ports: dict[str, int]) -> tuple[subprocess.Popen[str], str]:
+def start(
+    state: Path, ports: dict[str, int], **settings: str
+) -> tuple[subprocess.Popen[str], str]:
     """Start run.sh and return it with everything it printed until it was up."""
     environment = {
         **os.environ,
+        **settings,
         "CSVDROP_RUN_STATE": str(state),
         "CSVDROP_RUN_S3_PORT": str(ports["s3"]),
         "CSVDROP_RUN_APP_PORT": str(ports["app"]),
@@ -76,6 +84,19 @@ def log_in(base: str, password: str) -> str:
     return str(call(base + "/api/v1/auth/token", login)["access_token"])
 
 
+def local_s3(state: Path, port: int) -> S3Client:
+    """Return a client of run.sh's SeaweedFS, with the keys it made."""
+    identity = json.loads((state / "csvdrop" / "s3.json").read_text())
+    credentials = identity["identities"][0]["credentials"][0]
+    return boto3.client(
+        "s3",
+        endpoint_url=f"http://127.0.0.1:{port}",
+        region_name="us-east-1",
+        aws_access_key_id=credentials["accessKey"],
+        aws_secret_access_key=credentials["secretKey"],
+    )
+
+
 def listening(port: int) -> bool:
     """Tell whether something accepts connections on a loopback port."""
     with socket.socket() as probe:
@@ -99,14 +120,30 @@ def test_run_script_serves_stops_on_sigterm_and_keeps_the_data(
         "text/csv",
         log_in(base, password),
     )
+    s3 = local_s3(state, ports["s3"])
+    left_open = s3.create_multipart_upload(Bucket="csvdrop", Key="uploads/crashed")
     stop(process)
     stopped = [listening(port) for port in ports.values()]
 
-    process, printed_again = start(state, ports)
+    # An upload counts as stale at once, so the one left open must go.
+    process, printed_again = start(state, ports, CSVDROP_RUN_STALE_SECONDS="0")
     listing = call(base + "/api/v1/uploads", token=log_in(base, password))
+    still_open = s3.list_multipart_uploads(Bucket="csvdrop").get("Uploads", [])
+    rules = s3.get_bucket_lifecycle_configuration(Bucket="csvdrop")["Rules"]
     stop(process)
 
+    assert left_open["UploadId"]
     assert stopped == [False] * len(ports)
     assert "password is shown" not in printed_again
+    assert (
+        "run: user admin exists; to reset its password:"
+        " .venv/bin/csvdrop user passwd admin"
+    ) in printed_again
+    assert "run: aborted 1 multipart uploads older than 0 s in csvdrop" in (
+        printed_again
+    )
+    assert still_open == []
+    assert [rule["ID"] for rule in rules] == ["abort-incomplete-multipart-uploads"]
+    assert rules[0]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 2}
     assert [item["id"] for item in listing["items"]] == [stored["id"]]
     assert list(Path("/tmp").glob(f"seaweedfs-*-{ports['s3']}.sock")) == []
