@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Flask, Response, jsonify, render_template
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    jsonify,
+    render_template,
+    send_from_directory,
+)
 
 from csvdrop.api import get_storage
 from csvdrop.auth import public
@@ -50,6 +58,25 @@ SECURITY_HEADERS = {
 def index() -> str:
     """Serve the page shell; the script fetches everything else."""
     return render_template("index.html")
+
+
+@bp.get("/favicon.ico")
+@public
+@operation(
+    get={
+        "summary": "The page's icon, for clients that ask for it by its old name",
+        "tags": ["page"],
+        "security": [],
+        "responses": {
+            200: {"description": "the icon", "content": {"image/svg+xml": {}}}
+        },
+    }
+)
+def favicon() -> Response:
+    """Serve the page's SVG icon where browsers look for one by default."""
+    return send_from_directory(
+        str(current_app.static_folder), "favicon.svg", mimetype="image/svg+xml"
+    )
 
 
 @bp.get("/healthz")

@@ -151,3 +151,63 @@ def test_page_renews_an_expired_access_token_and_uploads(
 
     expect(page.locator("#result-rows")).to_have_text("1")
     expect(page.locator("#upload-error")).to_be_hidden()
+
+
+@pytest.mark.parametrize("path", ["/", "/api/docs"])
+def test_page_requests_nothing_that_fails(
+    page: Page, server_url: str, path: str
+) -> None:
+    # The logged-out first look at /api/v1/auth/me is a 401 by design.
+    failed: list[str] = []
+    page.on(
+        "response",
+        lambda response: (
+            failed.append(f"{response.status} {response.url}")
+            if response.status >= 400 and "/api/v1/auth/" not in response.url
+            else None
+        ),
+    )
+
+    page.goto(server_url + path, wait_until="networkidle")
+    icon = page.request.get(server_url + "/favicon.ico")
+
+    assert failed == []
+    assert icon.status == 200
+    assert icon.headers["content-type"].startswith("image/svg+xml")
+    assert icon.body().startswith(b"<svg")
+
+
+def test_page_options_show_their_whole_text_at_1280_pixels(
+    browser: Browser, server_url: str
+) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    log_in(page, server_url)
+
+    # Each option's text and the encoding placeholder, against the room its
+    # control leaves after padding and the select's arrow.
+    cut = page.evaluate(
+        """() => {
+            const canvas = document.createElement("canvas").getContext("2d");
+            const cut = [];
+            for (const control of document.querySelectorAll(
+                "fieldset select, fieldset input"
+            )) {
+                const style = getComputedStyle(control);
+                canvas.font = `${style.fontSize} ${style.fontFamily}`;
+                const room = control.clientWidth
+                    - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight)
+                    - (control.tagName === "SELECT" ? 24 : 0);
+                const texts = control.tagName === "SELECT"
+                    ? [...control.options].map((option) => option.text)
+                    : [control.placeholder];
+                for (const text of texts) {
+                    if (canvas.measureText(text).width > room) cut.push(text);
+                }
+            }
+            return cut;
+        }"""
+    )
+    context.close()
+
+    assert cut == []
