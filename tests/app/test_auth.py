@@ -25,7 +25,7 @@ PROBLEM = "application/problem+json"
 # API description and docs, and static files. Anything else marked public
 # is a hole.
 ALLOWED_PUBLIC_PATHS = re.compile(
-    r"/|/healthz|/readyz|/metrics|/static/.*"
+    r"/|/healthz|/readyz|/metrics|/static/.*|/favicon\.ico"
     r"|/api/v1/auth/(token|login|refresh|logout)"
     r"|/api/openapi\.json|/api/docs.*|/docs.*"
 )
