@@ -8,8 +8,9 @@ BIN := $(VENV)/bin
 
 .PHONY: run test venv lint dist bench clean
 
-# The stamp is rebuilt when the dependency list changes.
-$(VENV)/.installed: pyproject.toml
+# The stamp is rebuilt when the dependency list or the engine's C core
+# changes: an editable install compiles the core once, at install time.
+$(VENV)/.installed: pyproject.toml setup.py app/csvdrop/conversion/_core.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
