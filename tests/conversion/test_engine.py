@@ -473,3 +473,16 @@ def test_convert_reads_header_longer_than_a_feed() -> None:
 
     assert summary.columns == [name, "b"]
     assert json.loads(output) == [{name: "1", "b": "2"}]
+
+
+def test_convert_reports_cp1252_for_excel_export() -> None:
+    output, summary = converted(b"item,note\n1,caf\xe9 \x96 bar\n")
+
+    assert summary.encoding == "cp1252"
+    assert json.loads(output) == [{"item": "1", "note": "café – bar"}]
+
+
+def test_convert_reports_detected_semicolon() -> None:
+    _, summary = converted(b"event;ts\nok;1700000000\n")
+
+    assert summary.delimiter == ";"
