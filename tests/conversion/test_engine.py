@@ -241,6 +241,8 @@ EXPLICIT_ENCODING_FAULTS = [
     pytest.param(
         b"\xff\xfea\x00\n\x00\x00\xd8\n\x00", "utf-16", 2, id="lone-surrogate"
     ),
+    pytest.param(b"a,b\n1,2\n", "utf-16", 1, id="utf-16-without-bom"),
+    pytest.param(b"a,b\n1,2\n", "utf-32", 1, id="utf-32-without-bom"),
 ]
 
 

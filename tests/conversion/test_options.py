@@ -14,6 +14,9 @@ INVALID = [
     pytest.param({"delimiter": "\n"}, id="newline-delimiter"),
     pytest.param({"encoding": "klingon"}, id="unknown-encoding"),
     pytest.param({"encoding": "rot13"}, id="not-text-encoding"),
+    pytest.param({"encoding": "base64"}, id="bytes-codec"),
+    pytest.param({"encoding": "idna"}, id="label-codec"),
+    pytest.param({"encoding": "punycode"}, id="punycode"),
 ]
 
 

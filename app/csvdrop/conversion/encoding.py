@@ -104,6 +104,10 @@ def _scan(
                 text = decoder.decode(chunk)
             except UnicodeDecodeError as error:
                 failed_at = size - pending + error.start
+            except UnicodeError:
+                # Some codecs refuse a stream as a whole without naming a
+                # byte (UTF-16 or UTF-32 without a BOM): blame the chunk.
+                failed_at = size - pending
             else:
                 if (
                     not byte_nul
@@ -124,7 +128,7 @@ def _scan(
     elif failed_at is None and not fast:
         try:
             head_parts.append(decoder.decode(b"", final=True))
-        except UnicodeDecodeError:
+        except UnicodeError:
             failed_at = size - _pending(decoder)
 
     if not any(head_parts) and failed_at is None:
@@ -137,9 +141,15 @@ def _scan(
         )
     if failed_at is not None:
         if declared:
+            message = f"bytes that are not valid {codec}"
+            if codec in ("utf-16", "utf-32") and failed_at == 0:
+                message = (
+                    f"the file does not start with a {codec} byte-order mark; "
+                    f"give {codec}-le or {codec}-be"
+                )
             raise ConversionError(
                 "undecodable",
-                f"bytes that are not valid {codec}",
+                message,
                 _line_at(source, start, codec, failed_at, None),
             )
         codec = _legacy_codec(source, start)

@@ -67,15 +67,25 @@ def _check_delimiter(delimiter: str | None) -> str | None:
     return delimiter
 
 
+_NOT_FILE_CODECS = frozenset(
+    {"idna", "punycode", "raw-unicode-escape", "unicode-escape"}
+)
+
+
 def _check_encoding(encoding: str | None) -> str | None:
     if encoding is None or encoding == "":
         return None
     try:
-        # Decoding a byte proves the name is a codec that turns bytes into
-        # text (codecs.lookup alone also accepts rot13 and base64).
-        b"a".decode(encoding, "ignore")
-        return codecs.lookup(encoding).name
+        codec = codecs.lookup(encoding)
     except LookupError:
         raise ConversionError(
             "invalid-option", f"unknown text encoding {encoding!r}"
         ) from None
+    # codecs.lookup also knows bytes-to-bytes codecs (base64, rot13), codecs
+    # for single labels (idna, punycode) and escape codecs that rewrite
+    # backslashes: none of them reads a CSV file as it was written.
+    if not codec._is_text_encoding or codec.name in _NOT_FILE_CODECS:
+        raise ConversionError(
+            "invalid-option", f"{encoding!r} is not an encoding for text files"
+        )
+    return codec.name
