@@ -334,6 +334,16 @@ def main(argv: list[str] | None = None) -> int:
         *sections,
     ]
     args.output.parent.mkdir(parents=True, exist_ok=True)
+    if args.service_only and args.output.exists():
+        # Refresh the service section of an existing report, keep the rest.
+        old = args.output.read_text()
+        start = old.find("### Through the service")
+        if start >= 0:
+            end = old.find("\n## ", start)
+            end = len(old) if end < 0 else end + 1
+            fresh = "\n".join(sections) + "\n"
+            args.output.write_text(old[:start] + fresh + old[end:])
+            return 0
     # What the figures mean, the profile and the remaining gaps are written
     # by hand in bench/notes.md and carried into every report.
     notes = ROOT / "bench" / "notes.md"
