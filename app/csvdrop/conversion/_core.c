@@ -13,6 +13,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,7 +171,32 @@ begin_field(Parser *p)
     return 0;
 }
 
-/* Whether text is a number under the infer rules (JSON grammar, exact, finite). */
+/* Digits of the mantissa s[0:end] between the first and last non-zero digit. */
+static Py_ssize_t
+significant_digits(const char *s, Py_ssize_t end)
+{
+    Py_ssize_t first = -1, last = -1, count = 0;
+    for (Py_ssize_t k = 0; k < end; k++) {
+        if (s[k] >= '1' && s[k] <= '9') {
+            if (first < 0) {
+                first = k;
+            }
+            last = k;
+        }
+    }
+    if (first < 0) {
+        return 0;
+    }
+    for (Py_ssize_t k = first; k <= last; k++) {
+        count += s[k] >= '0' && s[k] <= '9';
+    }
+    return count;
+}
+
+/* Whether text is a number under the infer rules (JSON grammar, exact, finite).
+ * A decimal qualifies only when a reader that parses it as a double gets its
+ * value back: at most DBL_DIG significant digits, and neither overflow
+ * (1e999) nor underflow (1e-400, which would read as 0) nor a subnormal. */
 static int
 is_number(const char *s, Py_ssize_t n)
 {
@@ -203,6 +229,7 @@ is_number(const char *s, Py_ssize_t n)
         }
         return value <= LARGEST_EXACT;
     }
+    Py_ssize_t mantissa_end = i;
     if (s[i] == '.') {
         i++;
         Py_ssize_t first = i;
@@ -212,6 +239,10 @@ is_number(const char *s, Py_ssize_t n)
         if (i == first) {
             return 0;
         }
+        mantissa_end = i;
+    }
+    if (significant_digits(s, mantissa_end) > DBL_DIG) {
+        return 0;
     }
     if (i < n && (s[i] == 'e' || s[i] == 'E')) {
         i++;
@@ -237,11 +268,15 @@ is_number(const char *s, Py_ssize_t n)
     }
     memcpy(copy, s, n);
     copy[n] = '\0';
-    int finite = isfinite(strtod(copy, NULL));
+    double value = fabs(strtod(copy, NULL));
     if (copy != small) {
         PyMem_RawFree(copy);
     }
-    return finite;
+    if (value == 0.0) {
+        /* Zero only when every mantissa digit is zero, not by underflow. */
+        return significant_digits(s, mantissa_end) == 0;
+    }
+    return isfinite(value) && value >= DBL_MIN;
 }
 
 static inline int
