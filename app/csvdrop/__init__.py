@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the csvdrop web app from its settings and the given overrides."""
     # Imported here so that `csvdrop convert` never pays for Flask and boto3.
+    from flask import Flask
+
     from csvdrop import api, auth, limits, logs, metrics, openapi, problems, web
     from csvdrop import config as settings
     from csvdrop.storage import Storage
