@@ -113,6 +113,12 @@ SETTINGS: tuple[Setting, ...] = (
         _integer,
     ),
     Setting(
+        "S3_UPLOAD_CONCURRENCY",
+        4,
+        "Multipart parts of one upload sent at once; each holds a part in memory.",
+        _integer,
+    ),
+    Setting(
         "S3_CONNECT_TIMEOUT",
         5,
         "Seconds to wait for a connection to S3.",
@@ -314,6 +320,7 @@ def _check(values: Mapping[str, object]) -> None:
     if not isinstance(part_size, int) or part_size < 5 * MiB:
         raise ConfigError("setting S3_PART_SIZE: S3 needs parts of at least 5 MiB")
     for name in (
+        "S3_UPLOAD_CONCURRENCY",
         "MAX_UPLOAD_BYTES",
         "MAX_FORM_MEMORY_BYTES",
         "MAX_FORM_PARTS",

@@ -20,8 +20,9 @@ import re
 import secrets
 import time
 import unicodedata
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -133,6 +134,21 @@ def sanitize_name(name: str, fallback: str = "upload.csv") -> str:
     return cleaned or fallback
 
 
+def _collect(
+    pending: deque[Future[dict[str, Any]]], parts: list[Any], *, keep: int
+) -> None:
+    """Wait for the oldest parts until at most keep are in flight, in order.
+
+    A part that failed raises here, even if older parts are still in flight,
+    so a broken store stops the upload at once rather than after the file.
+    """
+    for future in pending:
+        if future.done() and future.exception() is not None:
+            future.result()
+    while len(pending) > keep:
+        parts.append(pending.popleft().result())
+
+
 def _owner_prefix(owner: str) -> str:
     return quote(owner, safe="")
 
@@ -149,15 +165,19 @@ class Storage:
         encryption: bool = True,
         part_size: int = 8 * 1024 * 1024,
         abort_seconds: float = 30,
+        upload_concurrency: int = 4,
     ) -> None:
         if part_size < MIN_PART_SIZE:
             raise ValueError("S3 multipart parts must be at least 5 MiB")
+        if upload_concurrency < 1:
+            raise ValueError("at least one part must be sent at a time")
         self.client = client
         self.bucket = bucket
         self.kms_key_id = kms_key_id
         self.encryption = encryption
         self.part_size = part_size
         self.abort_seconds = abort_seconds
+        self.upload_concurrency = upload_concurrency
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Storage:
@@ -173,6 +193,10 @@ class Storage:
                 read_timeout=config["S3_READ_TIMEOUT"],
                 retries={"max_attempts": config["S3_MAX_ATTEMPTS"], "mode": "standard"},
                 s3={"addressing_style": "path"},
+                # Each of a worker's request threads (8 by default) may send
+                # S3_UPLOAD_CONCURRENCY parts at once; a smaller pool would
+                # drop and reopen connections.
+                max_pool_connections=max(10, 8 * config["S3_UPLOAD_CONCURRENCY"]),
                 # Presigned URLs otherwise fall back to the legacy signature.
                 signature_version="s3v4",
             ),
@@ -184,6 +208,7 @@ class Storage:
             encryption=config["S3_SERVER_SIDE_ENCRYPTION"],
             part_size=config["S3_PART_SIZE"],
             abort_seconds=config["S3_ABORT_SECONDS"],
+            upload_concurrency=config["S3_UPLOAD_CONCURRENCY"],
         )
 
     # -- keys ---------------------------------------------------------------
@@ -247,6 +272,11 @@ class Storage:
         buffer = bytearray()
         upload_id: str | None = None
         parts: list[Any] = []
+        # Parts on their way to the store, oldest first; at most
+        # upload_concurrency of them, so memory stays at that many parts plus
+        # the one being filled.
+        pending: deque[Future[dict[str, Any]]] = deque()
+        pool: ThreadPoolExecutor | None = None
         args: dict[str, Any] = {
             "Bucket": self.bucket,
             "Key": key,
@@ -262,17 +292,26 @@ class Storage:
                         upload_id = self.client.create_multipart_upload(**args)[
                             "UploadId"
                         ]
+                    if pool is None:
+                        pool = ThreadPoolExecutor(
+                            max_workers=self.upload_concurrency,
+                            thread_name_prefix="csvdrop-part",
+                        )
                     part = bytes(buffer[: self.part_size])
                     del buffer[: self.part_size]
-                    parts.append(
-                        self._upload_part(key, upload_id, len(parts) + 1, part)
+                    number = len(parts) + len(pending) + 1
+                    pending.append(
+                        pool.submit(self._upload_part, key, upload_id, number, part)
                     )
+                    del part
+                    _collect(pending, parts, keep=self.upload_concurrency - 1)
 
             if upload_id is None:
                 if final_metadata is not None:
                     args["Metadata"] = {**metadata, **final_metadata()}
                 self.client.put_object(Body=bytes(buffer), **args)
                 return
+            _collect(pending, parts, keep=0)
             if buffer:
                 parts.append(
                     self._upload_part(key, upload_id, len(parts) + 1, bytes(buffer))
@@ -284,11 +323,18 @@ class Storage:
                 MultipartUpload={"Parts": parts},
             )
         except BaseException as err:
+            if pool is not None:
+                # No part may still be arriving once the upload is aborted,
+                # or the store could keep it as an orphan.
+                pool.shutdown(wait=True, cancel_futures=True)
             if upload_id is not None:
                 self._abort(key, upload_id)
             if isinstance(err, BotoCoreError | ClientError):
                 raise StorageError(f"storing {key} failed: {err}") from err
             raise
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True)
 
         if final_metadata is not None:
             try:
