@@ -38,6 +38,12 @@ def test_trusted_proxy_set(host):
     assert host.file("/etc/nginx/nginx.conf").contains("set_real_ip_from 10.11.0.0/16;")
 
 
+def test_refused_configuration_never_installed(host):
+    # The side effect ran the role with a server name nginx refuses.
+    assert not host.file("/etc/nginx/nginx.conf").contains("bogus_directive")
+    assert host.run("nginx -t").rc == 0
+
+
 def test_default_site_not_loaded(host):
     assert not host.file("/etc/nginx/sites-enabled/default").exists
 
