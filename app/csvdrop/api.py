@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import re
 import tempfile
@@ -171,12 +172,15 @@ def _store(
 ) -> tuple[UploadRecord, ConversionSummary]:
     content_type = media_type(options.format)
     key = storage.object_key(upload_id, _EXTENSIONS.get(content_type, "json"))
-    conversion = convert(source, options)
     metadata = {
         "source-name": source_name,
         "uploader": quote(owner, safe=""),
         "upload-id": upload_id,
     }
+    known = _summary_first(storage, source, options)
+    if known is not None:
+        metadata |= {"sha256": known.sha256, "rows": str(known.rows)}
+    conversion = convert(source, options)
 
     def final_metadata() -> dict[str, str]:
         return {
@@ -189,9 +193,17 @@ def _store(
         conversion,
         content_type=content_type,
         metadata=metadata,
-        final_metadata=final_metadata,
+        final_metadata=None if known is not None else final_metadata,
     )
     summary = conversion.summary
+    if known is not None and (known.sha256, known.rows) != (
+        summary.sha256,
+        summary.rows,
+    ):
+        # The metadata went up before this pass; a source that changed under
+        # the two passes would leave an object that lies about its content.
+        storage.delete_document(key)
+        raise RuntimeError(f"upload {upload_id} changed while it was converted")
     record = UploadRecord(
         id=upload_id,
         owner=owner,
@@ -215,6 +227,28 @@ def _store(
         storage.delete_document(key)
         raise
     return record, summary
+
+
+def _summary_first(
+    storage: Storage, source: BinaryIO, options: ConversionOptions
+) -> ConversionSummary | None:
+    """Convert a large source once without storing it, for its row count.
+
+    The row count and sha256 belong in the object's metadata, which a
+    multipart upload takes only when it starts. Learning them afterwards
+    means a server-side copy of the whole object onto itself, which took
+    five times as long as this pass (see docs/benchmarks.md). A source that
+    fits one part goes up with a single PUT that takes them at the end.
+    """
+    size = source.seek(0, io.SEEK_END)
+    source.seek(0)
+    if size * 2 < storage.part_size:
+        return None
+    conversion = convert(source, options)
+    for _ in conversion:
+        pass
+    source.seek(0)
+    return conversion.summary
 
 
 def _sha256(source: BinaryIO) -> str:

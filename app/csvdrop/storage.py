@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
 import boto3
@@ -297,8 +297,11 @@ class Storage:
                             max_workers=self.upload_concurrency,
                             thread_name_prefix="csvdrop-part",
                         )
-                    part = bytes(buffer[: self.part_size])
-                    del buffer[: self.part_size]
+                    # Hand the filled buffer itself to the part and start a
+                    # new one with the overflow: a copy of a part would cost
+                    # the converter's thread the GIL for megabytes at a time.
+                    part, buffer = buffer, buffer[self.part_size :]
+                    del part[self.part_size :]
                     number = len(parts) + len(pending) + 1
                     pending.append(
                         pool.submit(self._upload_part, key, upload_id, number, part)
@@ -313,9 +316,7 @@ class Storage:
                 return
             _collect(pending, parts, keep=0)
             if buffer:
-                parts.append(
-                    self._upload_part(key, upload_id, len(parts) + 1, bytes(buffer))
-                )
+                parts.append(self._upload_part(key, upload_id, len(parts) + 1, buffer))
             self.client.complete_multipart_upload(
                 Bucket=self.bucket,
                 Key=key,
@@ -348,14 +349,16 @@ class Storage:
                 raise
 
     def _upload_part(
-        self, key: str, upload_id: str, number: int, body: bytes
+        self, key: str, upload_id: str, number: int, body: bytes | bytearray
     ) -> dict[str, Any]:
         answer = self.client.upload_part(
             Bucket=self.bucket,
             Key=key,
             UploadId=upload_id,
             PartNumber=number,
-            Body=body,
+            # botocore takes a bytearray body as it is (its validator and
+            # checksums accept one); the stubs name only bytes.
+            Body=cast(bytes, body),
         )
         return {"PartNumber": number, "ETag": answer["ETag"]}
 
