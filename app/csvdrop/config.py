@@ -115,7 +115,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "S3_UPLOAD_CONCURRENCY",
         4,
-        "Multipart parts of one upload sent at once; each holds a part in memory.",
+        "Multipart parts a worker sends to S3 at once, shared by its uploads;"
+        " it holds this many plus one parts in memory.",
         _integer,
     ),
     Setting(

@@ -18,6 +18,7 @@ import json
 import logging
 import re
 import secrets
+import threading
 import time
 import unicodedata
 from collections import deque
@@ -178,6 +179,11 @@ class Storage:
         self.part_size = part_size
         self.abort_seconds = abort_seconds
         self.upload_concurrency = upload_concurrency
+        # Part-sized buffers in the whole process, filling or being sent:
+        # every upload of a worker draws on them, so a worker's memory stays
+        # bounded however many requests it serves at once, and a lone upload
+        # still sends upload_concurrency parts while it fills the next.
+        self._slots = threading.BoundedSemaphore(upload_concurrency + 1)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Storage:
@@ -272,10 +278,11 @@ class Storage:
         buffer = bytearray()
         upload_id: str | None = None
         parts: list[Any] = []
-        # Parts on their way to the store, oldest first; at most
-        # upload_concurrency of them, so memory stays at that many parts plus
-        # the one being filled.
+        # Parts on their way to the store, oldest first, each holding one of
+        # the process's part slots until it is sent (or cancelled).
         pending: deque[Future[dict[str, Any]]] = deque()
+        # Whether this call holds a slot for the buffer it is filling.
+        holding = False
         pool: ThreadPoolExecutor | None = None
         args: dict[str, Any] = {
             "Bucket": self.bucket,
@@ -285,6 +292,8 @@ class Storage:
             **self._encryption_args(),
         }
         try:
+            self._slots.acquire()
+            holding = True
             for chunk in chunks:
                 buffer += chunk
                 while len(buffer) >= self.part_size:
@@ -303,11 +312,16 @@ class Storage:
                     part, buffer = buffer, buffer[self.part_size :]
                     del part[self.part_size :]
                     number = len(parts) + len(pending) + 1
-                    pending.append(
-                        pool.submit(self._upload_part, key, upload_id, number, part)
+                    future = pool.submit(
+                        self._upload_part, key, upload_id, number, part
                     )
+                    future.add_done_callback(self._release_slot)
+                    holding = False
+                    pending.append(future)
                     del part
                     _collect(pending, parts, keep=self.upload_concurrency - 1)
+                    self._slots.acquire()
+                    holding = True
 
             if upload_id is None:
                 if final_metadata is not None:
@@ -336,6 +350,8 @@ class Storage:
         finally:
             if pool is not None:
                 pool.shutdown(wait=True)
+            if holding:
+                self._slots.release()
 
         if final_metadata is not None:
             try:
@@ -347,6 +363,9 @@ class Storage:
             except BaseException:
                 self.delete_document(key)
                 raise
+
+    def _release_slot(self, _part: Future[dict[str, Any]]) -> None:
+        self._slots.release()
 
     def _upload_part(
         self, key: str, upload_id: str, number: int, body: bytes | bytearray

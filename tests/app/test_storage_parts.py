@@ -7,6 +7,7 @@ import secrets
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -70,6 +71,16 @@ def leftovers(s3: S3Client, bucket: str, key: str) -> tuple[list[Any], list[Any]
     return objects, uploads
 
 
+def free_slots(storage: Storage) -> int:
+    """Return how many part slots no upload holds."""
+    taken = 0
+    while storage._slots.acquire(blocking=False):
+        taken += 1
+    for _ in range(taken):
+        storage._slots.release()
+    return taken
+
+
 def new_key() -> str:
     """Return a key no other test writes."""
     return f"uploads/parts-test/{secrets.token_hex(8)}.json"
@@ -105,6 +116,32 @@ def test_put_document_parts_arrive_in_order_with_bounded_concurrency(
     # Whole parts go up concurrency at a time, never more.
     assert storage.most_in_flight == min(concurrency, int(parts))
     assert leftovers(s3, seaweedfs.bucket, key)[1] == []
+    assert free_slots(storage) == concurrency + 1
+
+
+def test_put_document_uploads_at_once_share_the_part_slots(
+    seaweedfs: SeaweedFS, s3: S3Client
+) -> None:
+    storage = CountingStorage(
+        s3, seaweedfs.bucket, part_size=PART, upload_concurrency=2
+    )
+    data = document(4.5)
+    keys = [new_key() for _ in range(3)]
+
+    def put(key: str) -> None:
+        storage.put_document(
+            key, chunked(data), content_type="application/json", metadata={}
+        )
+
+    with ThreadPoolExecutor(len(keys)) as pool:
+        list(pool.map(put, keys))
+
+    for key in keys:
+        assert s3.get_object(Bucket=seaweedfs.bucket, Key=key)["Body"].read() == data
+    # Every part in flight, a last short one included, holds one of the 3
+    # slots of the storage; each upload on its own would send up to 3.
+    assert 2 <= storage.most_in_flight <= 3
+    assert free_slots(storage) == 3
 
 
 @pytest.mark.parametrize("concurrency", [1, 4])
@@ -126,6 +163,7 @@ def test_put_document_conversion_error_midway_leaves_nothing(
 
     assert leftovers(s3, seaweedfs.bucket, key) == ([], [])
     assert storage.in_flight == 0
+    assert free_slots(storage) == concurrency + 1
 
 
 @pytest.mark.parametrize(("concurrency", "fail_part"), [(1, 2), (4, 1), (4, 3)])
@@ -148,6 +186,7 @@ def test_put_document_store_refusing_a_part_leaves_nothing(
 
     assert leftovers(s3, seaweedfs.bucket, key) == ([], [])
     assert storage.in_flight == 0
+    assert free_slots(storage) == concurrency + 1
 
 
 @pytest.mark.parametrize("concurrency", [0, -1])
