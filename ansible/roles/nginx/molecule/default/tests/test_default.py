@@ -113,6 +113,22 @@ def test_body_over_limit_answers_json_413(host):
     assert "limit of 2097152 bytes" in problem["detail"]
 
 
+@pytest.mark.parametrize(
+    ("path", "extra", "status", "slug"),
+    [
+        ("/" + "a" * 9000, "", 414, "uri-too-long"),
+        ("/healthz", "-H 'X-Big: " + "b" * 9000 + "'", 431, "header-fields-too-large"),
+        ("/healthz", "--request-target '/a b'", 400, "bad-request"),
+    ],
+)
+def test_refused_request_answers_json(host, path, extra, status, slug):
+    # HTTP/1.1: over HTTP/2 nginx admits longer heads and passes them on.
+    answer_status, headers, body = _get(host, path, f"--http1.1 {extra}")
+    assert answer_status == status
+    assert headers["content-type"] == "application/problem+json"
+    assert json.loads(body)["type"] == f"/api/problems/{slug}"
+
+
 def test_metrics_refused_from_outside(host):
     status, headers, _ = _get(host, "/metrics", "--interface 127.0.0.1")
     assert status == 502  # allowed from the host itself: reaches the upstream
