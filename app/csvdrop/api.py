@@ -237,7 +237,7 @@ def _summary_first(
     The row count and sha256 belong in the object's metadata, which a
     multipart upload takes only when it starts. Learning them afterwards
     means a server-side copy of the whole object onto itself, which took
-    five times as long as this pass (see docs/benchmarks.md). A source that
+    six to ten times as long as this pass (see docs/benchmarks.md). A source that
     fits one part goes up with a single PUT that takes them at the end.
     """
     size = source.seek(0, io.SEEK_END)
