@@ -241,7 +241,8 @@ is_number(const char *s, Py_ssize_t n)
         }
         mantissa_end = i;
     }
-    if (significant_digits(s, mantissa_end) > DBL_DIG) {
+    Py_ssize_t significant = significant_digits(s, mantissa_end);
+    if (significant > DBL_DIG) {
         return 0;
     }
     if (i < n && (s[i] == 'e' || s[i] == 'E')) {
@@ -274,7 +275,7 @@ is_number(const char *s, Py_ssize_t n)
     }
     if (value == 0.0) {
         /* Zero only when every mantissa digit is zero, not by underflow. */
-        return significant_digits(s, mantissa_end) == 0;
+        return significant == 0;
     }
     return isfinite(value) && value >= DBL_MIN;
 }
