@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test venv lint dist bench clean
+.PHONY: run test venv lint dist bundle bench clean
 
 # The stamp is rebuilt when the dependency list or the engine's C core
 # changes: an editable install compiles the core once, at install time.
@@ -39,6 +39,11 @@ bench: venv
 dist: venv
 	rm -rf dist
 	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir dist .
+
+# The release bundle new instances boot from (ansible/, inventories/, the
+# wheel and its dependency wheels): dist/csvdrop-bundle-<version>.tar.gz.
+bundle: dist
+	scripts/build-bundle.sh
 
 clean:
 	rm -rf $(VENV) .tools build dist app/*.egg-info
