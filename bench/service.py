@@ -176,6 +176,14 @@ def _session(
                 str(converted),
                 store.bucket,
                 "direct/direct.json",
+                # What the service asks of the store for each object (its
+                # default settings: SSE-S3, no KMS key), so that both sides
+                # make it encrypt the same bytes.
+                ExtraArgs={
+                    "ContentType": "application/json",
+                    "ServerSideEncryption": "AES256",
+                    "Metadata": {"source-name": large.name, "uploader": "bench"},
+                },
                 Config=TransferConfig(
                     multipart_threshold=PART_SIZE,
                     multipart_chunksize=PART_SIZE,
@@ -228,9 +236,11 @@ def _report(
         "SeaweedFS on loopback, against `boto3 upload_file` of the same JSON "
         "into the same store, from a file on disk, with the app's part size and "
         f"concurrency ({PART_SIZE // 2**20} MiB parts, {CONCURRENCY} at once; "
-        "boto3's own default is 10 at once). The service "
-        "receives the whole body into a temporary file, converts it and sends "
-        "parts while the conversion goes on. "
+        "boto3's own default is 10 at once) and the same server-side "
+        "encryption (SSE-S3, the app's default). The service receives the "
+        "whole body into a temporary file, checks it (digest, encoding, every "
+        "record, the row count), then converts it and sends parts while the "
+        "conversion goes on. "
         f"Medians of {runs} runs, each on a fresh store. This section alone is "
         "measured again by `.venv/bin/python bench/run.py --service-only`.",
         "",

@@ -30,9 +30,11 @@ from werkzeug.datastructures import FileStorage
 from csvdrop import metrics
 from csvdrop.auth import current_username
 from csvdrop.conversion import (
+    CheckedInput,
     ConversionError,
     ConversionOptions,
     ConversionSummary,
+    check,
     convert,
     media_type,
 )
@@ -177,10 +179,10 @@ def _store(
         "uploader": quote(owner, safe=""),
         "upload-id": upload_id,
     }
-    known = _summary_first(storage, source, options)
-    if known is not None:
-        metadata |= {"sha256": known.sha256, "rows": str(known.rows)}
-    conversion = convert(source, options)
+    checked = _check_first(storage, source, options)
+    if checked is not None:
+        metadata |= {"sha256": checked.sha256, "rows": str(checked.rows)}
+    conversion = convert(source, options, checked)
 
     def final_metadata() -> dict[str, str]:
         return {
@@ -193,17 +195,14 @@ def _store(
         conversion,
         content_type=content_type,
         metadata=metadata,
-        final_metadata=None if known is not None else final_metadata,
+        final_metadata=None if checked is not None else final_metadata,
     )
     summary = conversion.summary
-    if known is not None and (known.sha256, known.rows) != (
-        summary.sha256,
-        summary.rows,
-    ):
-        # The metadata went up before this pass; a source that changed under
-        # the two passes would leave an object that lies about its content.
+    if checked is not None and checked.rows != summary.rows:
+        # The metadata went up before the records were converted; an object
+        # whose metadata disagrees with its content must not stay.
         storage.delete_document(key)
-        raise RuntimeError(f"upload {upload_id} changed while it was converted")
+        raise RuntimeError(f"upload {upload_id}: checked and converted rows differ")
     record = UploadRecord(
         id=upload_id,
         owner=owner,
@@ -229,26 +228,23 @@ def _store(
     return record, summary
 
 
-def _summary_first(
+def _check_first(
     storage: Storage, source: BinaryIO, options: ConversionOptions
-) -> ConversionSummary | None:
-    """Convert a large source once without storing it, for its row count.
+) -> CheckedInput | None:
+    """Prove a large source converts and count its rows before storing it.
 
     The row count and sha256 belong in the object's metadata, which a
     multipart upload takes only when it starts. Learning them afterwards
     means a server-side copy of the whole object onto itself, which took
-    six to ten times as long as this pass (see docs/benchmarks.md). A source that
-    fits one part goes up with a single PUT that takes them at the end.
+    six to ten times as long as this pass (see docs/benchmarks.md). A source
+    that fits one part goes up with a single PUT that takes them at the end.
+    A faulty file is refused here, before any part is sent.
     """
     size = source.seek(0, io.SEEK_END)
     source.seek(0)
     if size * 2 < storage.part_size:
         return None
-    conversion = convert(source, options)
-    for _ in conversion:
-        pass
-    source.seek(0)
-    return conversion.summary
+    return check(source, options)
 
 
 def _sha256(source: BinaryIO) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from csvdrop.conversion import ConversionOptions, convert
+from csvdrop.conversion import ConversionOptions, check, convert
 
 CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
 SPECTRUM = CORPUS / "csv-spectrum"
@@ -72,6 +72,27 @@ def test_fivethirtyeight_file_converts_losslessly(path: Path) -> None:
         assert list(record.values()) == row
     if "\ufffd" not in text:
         assert "\ufffd" not in output
+
+
+@pytest.mark.parametrize(
+    "path",
+    FIVETHIRTYEIGHT_FILES,
+    ids=lambda path: str(path.relative_to(FIVETHIRTYEIGHT)),
+)
+def test_fivethirtyeight_file_checks_as_it_converts(path: Path) -> None:
+    with path.open("rb") as source:
+        checked = check(source, ConversionOptions())
+        conversion = convert(source, ConversionOptions())
+        for _ in conversion:
+            pass
+    summary = conversion.summary
+
+    assert (checked.rows, checked.columns, checked.encoding, checked.sha256) == (
+        summary.rows,
+        summary.columns,
+        summary.encoding,
+        summary.sha256,
+    )
 
 
 def assert_keys_follow_renaming_rule(header: list[str], keys: list[str]) -> None:

@@ -12,6 +12,7 @@ from csvdrop.conversion import (
     ConversionError,
     ConversionOptions,
     ConversionSummary,
+    check,
     convert,
     media_type,
 )
@@ -29,6 +30,13 @@ def rejection(data: bytes, **options: str) -> ConversionError:
     """Return the error that converting ``data`` raises."""
     with pytest.raises(ConversionError) as caught:
         converted(data, **options)
+    return caught.value
+
+
+def checked_rejection(data: bytes, **options: str) -> ConversionError:
+    """Return the error that checking ``data`` raises."""
+    with pytest.raises(ConversionError) as caught:
+        check(io.BytesIO(data), ConversionOptions(**options))
     return caught.value
 
 
@@ -203,6 +211,47 @@ def test_convert_output_round_trips(
     assert all(list(record) == summary.columns for record in records)
 
 
+@pytest.mark.parametrize(("data", "options", "expected"), EDGE_CASES)
+def test_check_learns_what_convert_reports(
+    data: bytes, options: dict[str, str], expected: str
+) -> None:
+    source = io.BytesIO(b"junk" + data)
+    source.seek(4)
+    _, summary = converted(data, **options)
+
+    checked = check(source, ConversionOptions(**options))
+
+    assert source.tell() == 4
+    assert (
+        checked.rows,
+        checked.columns,
+        checked.encoding,
+        checked.delimiter,
+        checked.bytes_in,
+        checked.sha256,
+    ) == (
+        summary.rows,
+        summary.columns,
+        summary.encoding,
+        summary.delimiter,
+        summary.bytes_in,
+        summary.sha256,
+    )
+
+
+@pytest.mark.parametrize(("data", "options", "expected"), EDGE_CASES)
+def test_convert_after_check_gives_the_same_output(
+    data: bytes, options: dict[str, str], expected: str
+) -> None:
+    source = io.BytesIO(data)
+    checked = check(source, ConversionOptions(**options))
+
+    conversion = convert(source, ConversionOptions(**options), checked)
+
+    assert b"".join(conversion).decode("utf-8") == expected
+    assert conversion.summary == converted(data, **options)[1]
+
+
 REJECTIONS = [
     pytest.param(b"", "empty-file", 1, id="zero-bytes"),
     pytest.param(b"\xef\xbb\xbf", "empty-file", 1, id="bom-only"),
@@ -232,6 +281,17 @@ def test_convert_rejects_fault_naming_its_line(
     assert (error.kind, error.line) == (kind, line)
     assert str(error).startswith(f"line {line}: ")
     assert "\n" not in str(error)
+
+
+@pytest.mark.parametrize(("data", "kind", "line"), REJECTIONS)
+def test_check_rejects_what_convert_rejects(data: bytes, kind: str, line: int) -> None:
+    error = checked_rejection(data)
+
+    assert (error.kind, error.line, str(error)) == (
+        kind,
+        line,
+        str(rejection(data)),
+    )
 
 
 EXPLICIT_ENCODING_FAULTS = [

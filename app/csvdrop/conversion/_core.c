@@ -31,7 +31,11 @@ typedef struct {
     PyObject_HEAD
     unsigned char unquoted[256];
     unsigned char quoted[256];
+    /* Bytes the counting pass must look at, outside and inside quotes. */
+    unsigned char unquoted_stop[256];
+    unsigned char quoted_stop[256];
     int infer;
+    int count_only;
     int ndjson;
     int reading_header;
     int header_done;
@@ -530,6 +534,155 @@ done:
     return 0;
 }
 
+/* Check a finished record's width when only counting; -1 on a fault. */
+static inline int
+end_counted(Parser *p)
+{
+    if (p->field + 1 != p->nkeys) {
+        set_fault(p, "field-count", p->record_line, p->field + 1);
+        return -1;
+    }
+    p->rows++;
+    return 0;
+}
+
+/* parse() without the output, for the pass that proves the input converts
+   and counts its records before anything is stored: the same states, line
+   numbers and faults, but runs of bytes are skipped rather than copied and
+   nothing is escaped. Only records after the header go through here. */
+static int
+count(Parser *p, const unsigned char *s, Py_ssize_t n)
+{
+    const unsigned char *unquoted_stop = p->unquoted_stop;
+    const unsigned char *quoted_stop = p->quoted_stop;
+    Py_ssize_t i = 0, j;
+    unsigned char c, cls;
+
+    switch (p->state) {
+    case START_FIELD:
+        goto start_field;
+    case IN_FIELD:
+        goto in_field;
+    case IN_QUOTED:
+        goto in_quoted;
+    case QUOTE_IN_QUOTED:
+        goto quote_in_quoted;
+    default:
+        goto start_record;
+    }
+
+start_record:
+    while (i < n) {
+        c = s[i];
+        if (c == '\n') {
+            if (!p->after_cr) {
+                p->line++;
+            }
+            p->after_cr = 0;
+            i++;
+        }
+        else if (c == '\r') {
+            p->line++;
+            p->after_cr = 1;
+            i++;
+        }
+        else {
+            break;
+        }
+    }
+    if (i == n) {
+        p->state = START_RECORD;
+        return 0;
+    }
+    p->after_cr = 0;
+    p->record_line = p->line;
+    p->field = 0;
+
+start_field:
+    if (i == n) {
+        p->state = START_FIELD;
+        return 0;
+    }
+    if (s[i] == '"') {
+        p->quote_line = p->line;
+        i++;
+        goto in_quoted;
+    }
+
+in_field:
+    while (i < n && !unquoted_stop[s[i]]) {
+        i++;
+    }
+    if (i == n) {
+        p->state = IN_FIELD;
+        return 0;
+    }
+    c = s[i];
+    cls = p->unquoted[c];
+    if (cls == DELIMITER) {
+        p->field++;
+        i++;
+        goto start_field;
+    }
+    if (cls == CR || cls == LF) {
+        if (end_counted(p) < 0) {
+            return -1;
+        }
+        p->line++;
+        p->after_cr = c == '\r';
+        i++;
+        goto start_record;
+    }
+    set_fault(p, "binary-data", p->line, 0);
+    return -1;
+
+in_quoted:
+    j = i;
+    while (j < n && !quoted_stop[s[j]]) {
+        j++;
+    }
+    if (j > i) {
+        p->after_cr = 0;
+        i = j;
+    }
+    if (i == n) {
+        p->state = IN_QUOTED;
+        return 0;
+    }
+    c = s[i];
+    if (c == '"') {
+        p->after_cr = 0;
+        i++;
+        goto quote_in_quoted;
+    }
+    if (c == 0) {
+        set_fault(p, "binary-data", p->line, 0);
+        return -1;
+    }
+    if (c == '\r' || !p->after_cr) {
+        p->line++;
+    }
+    p->after_cr = c == '\r';
+    i++;
+    goto in_quoted;
+
+quote_in_quoted:
+    if (i == n) {
+        p->state = QUOTE_IN_QUOTED;
+        return 0;
+    }
+    c = s[i];
+    if (c == '"') {
+        i++;
+        goto in_quoted;
+    }
+    if (p->unquoted[c] == DELIMITER || c == '\r' || c == '\n') {
+        goto in_field;
+    }
+    set_fault(p, "stray-quote", p->line, 0);
+    return -1;
+}
+
 /* The end of the input: finish a last record that has no line break. */
 static int
 finish(Parser *p)
@@ -541,7 +694,8 @@ finish(Parser *p)
         set_fault(p, "unclosed-quote", p->quote_line, 0);
         return -1;
     default:
-        if (end_record(p) < 0) {
+        if ((p->count_only && !p->reading_header ? end_counted(p)
+                                                 : end_record(p)) < 0) {
             return -1;
         }
         p->state = START_RECORD;
@@ -604,7 +758,13 @@ Parser_feed(Parser *p, PyObject *args)
     /* Other threads (the service's I/O, hashing) run while a chunk parses;
        one parser is never fed from two threads at once. */
     Py_BEGIN_ALLOW_THREADS
-    status = parse(p, data.buf, data.len, &used);
+    if (p->count_only && !p->reading_header) {
+        status = count(p, data.buf, data.len);
+        used = data.len;
+    }
+    else {
+        status = parse(p, data.buf, data.len, &used);
+    }
     if (status == 0 && final && used == data.len && !p->header_done) {
         status = finish(p);
     }
@@ -678,10 +838,10 @@ Parser_set_keys(Parser *p, PyObject *keys)
 static int
 Parser_init(Parser *p, PyObject *args, PyObject *kwargs)
 {
-    static char *names[] = {"delimiter", "infer", "ndjson", NULL};
-    int delimiter, infer = 0, ndjson = 0;
-    if (!PyArg_ParseTupleAndKeywords(
-            args, kwargs, "C|pp", names, &delimiter, &infer, &ndjson)) {
+    static char *names[] = {"delimiter", "infer", "ndjson", "count_only", NULL};
+    int delimiter, infer = 0, ndjson = 0, count_only = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "C|ppp", names, &delimiter,
+                                     &infer, &ndjson, &count_only)) {
         return -1;
     }
     if (delimiter >= 128 || delimiter == '"' || delimiter == '\r' ||
@@ -710,9 +870,15 @@ Parser_init(Parser *p, PyObject *args, PyObject *kwargs)
         }
         p->quoted[c] = cls;
         p->unquoted[c] = cls;
+        /* Counting copies nothing, so escapes and a quote inside an
+           unquoted field are plain bytes to it. */
+        p->unquoted_stop[c] = cls == CR || cls == LF || cls == NUL;
+        p->quoted_stop[c] = cls == CR || cls == LF || cls == NUL || cls == QUOTE;
     }
     p->unquoted[delimiter] = DELIMITER;
+    p->unquoted_stop[delimiter] = 1;
     p->infer = infer;
+    p->count_only = count_only;
     p->ndjson = ndjson;
     p->reading_header = 1;
     p->header_done = 0;
@@ -763,7 +929,9 @@ static PyTypeObject ParserType = {
     .tp_name = "csvdrop.conversion._core.Parser",
     .tp_basicsize = sizeof(Parser),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "A streaming CSV to JSON parser for UTF-8 input.",
+    .tp_doc = "A streaming CSV to JSON parser for UTF-8 input; with count_only "
+              "it checks and counts the records after the header and writes "
+              "no JSON for them.",
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)Parser_init,
     .tp_dealloc = (destructor)Parser_dealloc,

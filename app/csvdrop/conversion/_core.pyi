@@ -10,7 +10,11 @@ class Parser:
     line: int
 
     def __init__(
-        self, delimiter: str, infer: bool = False, ndjson: bool = False
+        self,
+        delimiter: str,
+        infer: bool = False,
+        ndjson: bool = False,
+        count_only: bool = False,
     ) -> None: ...
     def feed(self, data: bytes, final: bool = False) -> tuple[bytes, int]:
         """Parse a chunk; return (complete JSON output, bytes consumed)."""

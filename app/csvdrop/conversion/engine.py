@@ -4,6 +4,11 @@ Two passes over the input. The first (``encoding.scan``) hashes it, sizes it
 and settles its encoding, so that no output is produced before a late byte
 could change the codec. The second feeds UTF-8 to the C parser in
 ``_core``, which writes JSON records without a Python object per field.
+
+``check`` runs the first pass and then the parser in a mode that writes
+nothing, for a caller that needs the row count before the output (an object
+store takes metadata only when an upload starts); ``convert`` given its
+result skips the first pass.
 """
 
 from __future__ import annotations
@@ -55,6 +60,18 @@ class ConversionSummary:
     preview: list[dict[str, object]]
 
 
+@dataclass(frozen=True)
+class CheckedInput:
+    """What :func:`check` proved about an input, before any output exists."""
+
+    rows: int
+    columns: list[str]
+    encoding: str
+    delimiter: str
+    bytes_in: int
+    sha256: str
+
+
 class Conversion:
     """The output of one conversion, produced while it is iterated.
 
@@ -64,9 +81,15 @@ class Conversion:
     ``summary`` is available once iteration has finished.
     """
 
-    def __init__(self, source: BinaryIO, options: ConversionOptions) -> None:
+    def __init__(
+        self,
+        source: BinaryIO,
+        options: ConversionOptions,
+        checked: CheckedInput | None = None,
+    ) -> None:
         self._source = source
         self._options = options
+        self._checked = checked
         self._summary: ConversionSummary | None = None
         self._started = False
 
@@ -94,26 +117,23 @@ class Conversion:
     def _convert(self, source: BinaryIO) -> Iterator[bytes]:
         options = self._options
         start = source.tell()
-        found = scan(source, start, options.encoding)
-        delimiter = options.delimiter or detect_delimiter(found.head)
+        known = self._checked or _first_pass(source, start, options)
         ndjson = options.format == "ndjson"
-        parser = Parser(delimiter, options.types == "infer", ndjson)
+        parser = Parser(known.delimiter, options.types == "infer", ndjson)
 
         source.seek(start)
-        columns: list[str] | None = None
+        records = _Records(parser)
         opening = b"" if ndjson else b"["
         preview_output: list[bytes] = []
         bytes_out = 0
-        for data, final in _utf8_pieces(source, found.encoding):
-            if columns is None:
-                header, used = _feed(parser, data, final, 0)
-                if not header:
-                    continue
-                columns = record_keys(json.loads(header))
-                parser.set_keys([json_string(key).encode() for key in columns])
-                data = data[used:]
+        outputs = records.outputs(_utf8_pieces(source, known.encoding))
+        while True:
+            # The count before the piece is parsed: a piece that starts
+            # within the first rows holds (some of) the preview.
             previewed = parser.rows < PREVIEW_ROWS
-            output, _ = _feed(parser, data, final, len(columns))
+            output = next(outputs, None)
+            if output is None:
+                break
             if previewed:
                 preview_output.append(output)
             if opening:
@@ -123,27 +143,98 @@ class Conversion:
                 bytes_out += len(piece)
                 yield piece
 
-        if columns is None:
-            raise ConversionError("empty-file", "the file has no header line", 1)
         closing = opening + (b"" if ndjson else b"]")
         bytes_out += len(closing)
         yield closing
 
         self._summary = ConversionSummary(
             rows=parser.rows,
-            columns=columns,
-            encoding=found.encoding,
-            delimiter=delimiter,
-            bytes_in=found.bytes_in,
+            columns=records.columns,
+            encoding=known.encoding,
+            delimiter=known.delimiter,
+            bytes_in=known.bytes_in,
             bytes_out=bytes_out,
-            sha256=found.sha256,
+            sha256=known.sha256,
             preview=_preview(b"".join(preview_output), ndjson),
         )
 
 
-def convert(source: BinaryIO, options: ConversionOptions) -> Conversion:
-    """Return the conversion of the CSV in ``source``, run as it is iterated."""
-    return Conversion(source, options)
+def convert(
+    source: BinaryIO, options: ConversionOptions, checked: CheckedInput | None = None
+) -> Conversion:
+    """Return the conversion of the CSV in ``source``, run as it is iterated.
+
+    ``checked`` is what :func:`check` returned for this same, unchanged
+    source with these options: the conversion then skips its own first pass.
+    """
+    return Conversion(source, options, checked)
+
+
+def check(source: BinaryIO, options: ConversionOptions) -> CheckedInput:
+    """Prove that the CSV in a seekable ``source`` converts, and count its rows.
+
+    Reads the input through once for its encoding and digest and once more
+    through the parser, which checks every record but writes no JSON. Raises
+    the ConversionError converting would raise. The source is left where it
+    started, ready for :func:`convert` with the result.
+    """
+    start = source.tell()
+    known = _first_pass(source, start, options)
+    parser = Parser(known.delimiter, count_only=True)
+    source.seek(start)
+    records = _Records(parser)
+    for _ in records.outputs(_utf8_pieces(source, known.encoding)):
+        pass
+    source.seek(start)
+    return CheckedInput(
+        rows=parser.rows,
+        columns=records.columns,
+        encoding=known.encoding,
+        delimiter=known.delimiter,
+        bytes_in=known.bytes_in,
+        sha256=known.sha256,
+    )
+
+
+def _first_pass(
+    source: BinaryIO, start: int, options: ConversionOptions
+) -> CheckedInput:
+    """Scan the input; the row count and columns are not known yet."""
+    found = scan(source, start, options.encoding)
+    return CheckedInput(
+        rows=0,
+        columns=[],
+        encoding=found.encoding,
+        delimiter=options.delimiter or detect_delimiter(found.head),
+        bytes_in=found.bytes_in,
+        sha256=found.sha256,
+    )
+
+
+class _Records:
+    """Feeds UTF-8 pieces to a parser: the header first, then the records."""
+
+    def __init__(self, parser: Parser) -> None:
+        self.parser = parser
+        self.columns: list[str] = []
+
+    def outputs(self, pieces: Iterator[tuple[bytes, bool]]) -> Iterator[bytes]:
+        """Yield the parser's output for each piece after the header."""
+        parser = self.parser
+        header_read = False
+        for data, final in pieces:
+            if not header_read:
+                header, used = _feed(parser, data, final, 0)
+                if not header:
+                    continue
+                self.columns = record_keys(json.loads(header))
+                parser.set_keys([json_string(key).encode() for key in self.columns])
+                header_read = True
+                data = data[used:]
+            output, _ = _feed(parser, data, final, len(self.columns))
+            yield output
+        if not header_read:
+            raise ConversionError("empty-file", "the file has no header line", 1)
 
 
 def _feed(parser: Parser, data: bytes, final: bool, width: int) -> tuple[bytes, int]:
