@@ -38,6 +38,17 @@ def test_record_keys_are_distinct_for_adversarial_header() -> None:
     assert keys[:2] == ["a", "a_2"]
 
 
+def test_record_keys_number_a_name_repeated_many_times_in_order() -> None:
+    # 20,000 repeats: a search from _2 for every repeat took 20 s here.
+    header = ["x", "x_3", *["x"] * 19_999]
+
+    keys = record_keys(header)
+
+    assert keys[:4] == ["x", "x_3", "x_2", "x_4"]
+    assert keys[-1] == "x_20001"
+    assert len(set(keys)) == len(header)
+
+
 @pytest.mark.parametrize(
     "name", ["", "plain", 'say "hi"', "back\\slash", "tab\there", "é😀", "\x00\x1f"]
 )

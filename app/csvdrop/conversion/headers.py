@@ -22,16 +22,21 @@ def record_keys(header: list[str]) -> list[str]:
         for position, name in enumerate(header, start=1)
     ]
     taken = set(names)
-    seen: set[str] = set()
+    # The last suffix given to each repeated name: every smaller one is taken
+    # by then, so the search goes on from there (a header that repeats one
+    # name thousands of times stays linear).
+    last_suffix: dict[str, int] = {}
     keys: list[str] = []
     for name in names:
         key = name
-        if name in seen:
-            suffix = 2
+        if name in last_suffix:
+            suffix = last_suffix[name] + 1
             while f"{name}_{suffix}" in taken:
                 suffix += 1
             key = f"{name}_{suffix}"
             taken.add(key)
-        seen.add(name)
+            last_suffix[name] = suffix
+        else:
+            last_suffix[name] = 1
         keys.append(key)
     return keys
