@@ -97,7 +97,7 @@ def _scan(
                 carry = data[complete:]
                 if not head_full:
                     head_parts.append(decoder.decode(data[:complete]))
-                    head_full = _head_is_full(head_parts)
+                    head_full = head_is_full(head_parts)
         elif failed_at is None:
             pending = _pending(decoder)
             try:
@@ -118,7 +118,7 @@ def _scan(
                 chars += len(text)
                 if not head_full:
                     head_parts.append(text)
-                    head_full = _head_is_full(head_parts)
+                    head_full = head_is_full(head_parts)
         size += len(chunk)
         chunk = source.read(CHUNK_SIZE)
     if hashed is not None:
@@ -157,7 +157,7 @@ def _scan(
 
     head = "".join(head_parts)
     if head_full:
-        head = _whole_lines(head)
+        head = whole_lines(head)
     return Scan(codec, size, digest.hexdigest(), head, not head_full)
 
 
@@ -196,14 +196,19 @@ def _pending(decoder: codecs.IncrementalDecoder) -> int:
     return len(buffered)
 
 
-def _head_is_full(parts: list[str]) -> bool:
-    length = sum(map(len, parts))
-    if length >= HEAD_LIMIT:
-        return True
-    return length >= HEAD_SIZE and any("\n" in part or "\r" in part for part in parts)
+def head_is_full(parts: list[str]) -> bool:
+    """Return whether the text in ``parts`` is enough to detect the delimiter."""
+    return sample_is_full(
+        sum(map(len, parts)), any("\n" in part or "\r" in part for part in parts)
+    )
 
 
-def _whole_lines(text: str) -> str:
+def sample_is_full(length: int, has_line_break: bool) -> bool:
+    """Return whether a sample of this many characters is enough to detect."""
+    return length >= HEAD_LIMIT or (length >= HEAD_SIZE and has_line_break)
+
+
+def whole_lines(text: str) -> str:
     """Return the whole lines in the first HEAD_SIZE characters of ``text``.
 
     When the first line alone is longer, return that line whole.
@@ -275,5 +280,5 @@ def _read_head(source: BinaryIO, start: int, codec: str) -> tuple[list[str], boo
         parts.append(decoder.decode(chunk, final=not chunk))
         if not chunk:
             return parts, False
-        if _head_is_full(parts):
+        if head_is_full(parts):
             return parts, True
