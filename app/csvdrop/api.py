@@ -8,7 +8,9 @@ import logging
 import re
 import tempfile
 import time
+from collections import deque
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from typing import Any, BinaryIO, cast
@@ -38,6 +40,7 @@ from csvdrop.conversion import (
     convert,
     media_type,
 )
+from csvdrop.conversion.arriving import ArrivingCheck
 from csvdrop.openapi import json_response, operation, problems
 from csvdrop.problems import Problem
 from csvdrop.storage import (
@@ -63,6 +66,8 @@ _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 _EXTENSIONS = {"application/json": "json", "application/x-ndjson": "ndjson"}
 # Friendlier spellings of the tab delimiter, which is awkward in a URL or form.
 _DELIMITER_NAMES = {"tab": "\t", "\\t": "\t"}
+# Raw bodies are read in pieces of this size.
+_BODY_PIECE = 1024 * 1024
 
 
 def get_storage() -> Storage:
@@ -108,22 +113,48 @@ def _read_options(
         raise Problem(400, "invalid-option", "Invalid option", str(err)) from err
 
 
-def _spool_body() -> BinaryIO:
+def _spool_body(
+    options: ConversionOptions, storage: Storage
+) -> tuple[BinaryIO, ArrivingCheck | None]:
+    """Copy the raw body into a temporary file, checking it as it arrives.
+
+    A body large enough for a multipart upload is checked on another
+    thread while it comes in, so that its row count is known when its last
+    byte is: the check then costs no time of its own (see _check_first).
+    """
     limit = int(current_app.config["SPOOL_MEMORY_BYTES"])
+    length = request.content_length
+    arriving = (
+        ArrivingCheck(options)
+        if length is None or length * 2 >= storage.part_size
+        else None
+    )
     # Closed by create_upload once the upload is stored or refused.
     spool = tempfile.SpooledTemporaryFile(max_size=limit)
     try:
-        while chunk := request.stream.read(1024 * 1024):
-            spool.write(chunk)
+        with ThreadPoolExecutor(1, thread_name_prefix="csvdrop-check") as checking:
+            # At most two pieces wait for the check: a slow check slows the
+            # receiving down instead of holding the body in memory.
+            waiting: deque[Future[None]] = deque()
+            while chunk := request.stream.read(_BODY_PIECE):
+                spool.write(chunk)
+                if arriving is not None:
+                    if len(waiting) == 2:
+                        waiting.popleft().result()
+                    waiting.append(checking.submit(arriving.feed, chunk))
+            for piece in waiting:
+                piece.result()
     except BaseException:
         spool.close()
         raise
     spool.seek(0)
-    return cast(BinaryIO, spool)
+    return cast(BinaryIO, spool), arriving
 
 
-def _read_source() -> tuple[BinaryIO, str, ConversionOptions]:
-    """Return the uploaded bytes, their sanitized name and the options."""
+def _read_source(
+    storage: Storage,
+) -> tuple[BinaryIO, str, ConversionOptions, ArrivingCheck | None]:
+    """Return the uploaded bytes, their sanitized name, the options and check."""
     mimetype = request.mimetype
     if mimetype == "multipart/form-data":
         upload = request.files.get("file")
@@ -145,14 +176,17 @@ def _read_source() -> tuple[BinaryIO, str, ConversionOptions]:
             )
         options = _read_options(request.form)
         source = cast(BinaryIO, upload.stream)
-        return source, sanitize_name(upload.filename or ""), options
+        # The form's fields may follow its file, so the options are known
+        # only once the file is in: it is checked afterwards.
+        return source, sanitize_name(upload.filename or ""), options, None
     if mimetype in {"text/csv", "application/csv"}:
         # A charset in the Content-Type is the client naming the encoding;
         # the encoding query option, being more specific, wins over it.
         charset = request.mimetype_params.get("charset")
         options = _read_options({}, {"encoding": charset})
         name = sanitize_name(request.args.get("filename", ""))
-        return _spool_body(), name, options
+        source, arriving = _spool_body(options, storage)
+        return source, name, options, arriving
     raise Problem(
         415,
         "unsupported-media-type",
@@ -171,6 +205,7 @@ def _store(
     source: BinaryIO,
     source_name: str,
     options: ConversionOptions,
+    arriving: ArrivingCheck | None = None,
 ) -> tuple[UploadRecord, ConversionSummary]:
     content_type = media_type(options.format)
     key = storage.object_key(upload_id, _EXTENSIONS.get(content_type, "json"))
@@ -179,7 +214,7 @@ def _store(
         "uploader": quote(owner, safe=""),
         "upload-id": upload_id,
     }
-    checked = _check_first(storage, source, options)
+    checked = _check_first(storage, source, options, arriving)
     if checked is not None:
         metadata |= {"sha256": checked.sha256, "rows": str(checked.rows)}
     conversion = convert(source, options, checked)
@@ -229,7 +264,10 @@ def _store(
 
 
 def _check_first(
-    storage: Storage, source: BinaryIO, options: ConversionOptions
+    storage: Storage,
+    source: BinaryIO,
+    options: ConversionOptions,
+    arriving: ArrivingCheck | None,
 ) -> CheckedInput | None:
     """Prove a large source converts and count its rows before storing it.
 
@@ -238,12 +276,15 @@ def _check_first(
     means a server-side copy of the whole object onto itself, which took
     six to ten times as long as this pass (see docs/benchmarks.md). A source
     that fits one part goes up with a single PUT that takes them at the end.
-    A faulty file is refused here, before any part is sent.
+    A faulty file is refused here, before any part is sent. A body checked
+    while it arrived is read again only when that check left it to check().
     """
     size = source.seek(0, io.SEEK_END)
     source.seek(0)
     if size * 2 < storage.part_size:
         return None
+    if arriving is not None:
+        return arriving.finish(source)
     return check(source, options)
 
 
@@ -423,13 +464,16 @@ _UPLOAD_ID = {
 )
 def create_upload() -> ResponseReturnValue:
     """Convert the uploaded CSV, store the JSON and answer the upload record."""
-    source, source_name, options = _read_source()
+    source, source_name, options, arriving = _read_source(get_storage())
     with source:
-        return _create_upload(source, source_name, options)
+        return _create_upload(source, source_name, options, arriving)
 
 
 def _create_upload(
-    source: BinaryIO, source_name: str, options: ConversionOptions
+    source: BinaryIO,
+    source_name: str,
+    options: ConversionOptions,
+    arriving: ArrivingCheck | None,
 ) -> ResponseReturnValue:
     owner = current_username()
     storage = get_storage()
@@ -454,7 +498,7 @@ def _create_upload(
                 return replayed
         try:
             record, summary = _store(
-                storage, owner, upload_id, source, source_name, options
+                storage, owner, upload_id, source, source_name, options, arriving
             )
         except BaseException:
             if idempotency_key is not None:

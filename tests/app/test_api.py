@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import subprocess
@@ -16,6 +17,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from csvdrop import api
+from csvdrop.conversion import arriving
 from csvdrop.storage import Storage, new_upload_id
 
 if TYPE_CHECKING:
@@ -224,6 +227,43 @@ def test_upload_csv_fault_is_a_422_problem_storing_nothing(
     if line is not None:
         assert f"line {line}" in problem["detail"]
     assert all_keys(s3) == before
+
+
+@pytest.mark.parametrize(
+    ("csv", "checked_again"),
+    [
+        pytest.param(b"id,value\n" + b"1,v\n" * 800_000, False, id="utf-8"),
+        pytest.param(b"id,value\n" + b"1,caf\xe9\n" * 600_000, True, id="cp1252"),
+    ],
+)
+def test_raw_upload_is_checked_while_it_arrives(
+    create_test_app: Callable[..., Flask],
+    auth: Auth,
+    s3: S3Client,
+    monkeypatch: pytest.MonkeyPatch,
+    csv: bytes,
+    checked_again: bool,
+) -> None:
+    client = create_test_app(S3_PART_SIZE=5 * 1024 * 1024).test_client()
+    second_checks: list[object] = []
+    check_after = api.check
+
+    def counted_check(*args: Any) -> Any:
+        second_checks.append(args)
+        return check_after(*args)
+
+    # Only the check after the body is in goes through api.check: a UTF-8
+    # body is known by then, a cp1252 one needs the stored copy.
+    monkeypatch.setattr(arriving, "check", counted_check)
+    monkeypatch.setattr(api, "check", counted_check)
+
+    record = post_raw(client, auth(), csv).get_json()
+
+    assert len(second_checks) == int(checked_again)
+    assert record["rows"] == csv.count(b"\n") - 1
+    head = s3.head_object(Bucket=BUCKET, Key=record["key"])
+    assert head["Metadata"]["rows"] == str(record["rows"])
+    assert head["Metadata"]["sha256"] == hashlib.sha256(csv).hexdigest()
 
 
 def test_upload_fault_after_many_parts_aborts_the_multipart_upload(
