@@ -19,7 +19,9 @@ the socket and the pool size; everything else is chosen for large uploads:
 
 from __future__ import annotations
 
+import ctypes
 import os
+import platform
 import tempfile
 from typing import Any
 
@@ -73,6 +75,23 @@ control_socket_disable = True
 # Several worker processes share the metrics through files in one directory.
 if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="csvdrop-metrics-")
+
+
+# glibc's malloc gives a buffer above its mmap threshold a mapping of its
+# own, returned to the system when freed; but each such free raises the
+# threshold to that buffer's size, after which the 8 MiB part buffers come
+# from the heaps of the worker's threads and stay resident (a worker grew to
+# 180 MiB after four concurrent uploads). A fixed threshold above the 1 MiB
+# pieces the body and the conversion move in, which the heap reuses cheaply,
+# and below the part size keeps a worker near what its uploads hold (about
+# 120 MiB, see docs/benchmarks.md). Set in the master, before the workers
+# fork.
+_M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD = 4 * 1024 * 1024
+
+
+if platform.libc_ver()[0] == "glibc":
+    ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
 
 
 def child_exit(server: Any, worker: Any) -> None:
