@@ -309,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
         if not large.exists():
             generate("mixed", 200, large)
         small = generate("mixed", 20, args.data / "mixed-20mb.csv")
-        sections += measure_service(large, small, concurrent=8)
+        sections += measure_service(large, small, concurrent=8, runs=5)
 
     given = sys.argv[1:] if argv is None else argv
     command = "python bench/run.py " + " ".join(given) if given else "make bench"

@@ -266,6 +266,11 @@ def _report(
         f"| ratio of the medians (target <= 1.25x) | {seconds / floor:.2f}x |",
         f"| ratio within each run, median (range) | "
         f"{statistics.median(ratios):.2f}x ({ratios[0]:.2f}x to {ratios[-1]:.2f}x) |",
+        "| each run, service / direct | "
+        + ", ".join(
+            f"{t:.1f} / {d:.1f} s" for t, d in zip(through, direct, strict=True)
+        )
+        + " |",
         f"| peak RSS per worker (target <= 150 MiB) | {max(peaks)} MiB |",
         f"| {concurrent} concurrent {small.stat().st_size / 1e6:.0f} MB uploads "
         f"| {succeeded} of {concurrent} answered 201 |",
