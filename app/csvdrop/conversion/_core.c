@@ -939,20 +939,14 @@ static PyTypeObject ParserType = {
     .tp_getset = Parser_getset,
 };
 
-/* Return (offset of the first byte that is not valid UTF-8 or -1, length of
-   the complete prefix). An incomplete sequence at the very end is not an
-   error unless final is true: it is left out of the complete prefix. */
-static PyObject *
-utf8_error(PyObject *module, PyObject *args)
+/* The UTF-8 check, scalar: from i, a known character boundary, to the first
+   fault. Returns where it stopped: n, or the start of an incomplete sequence
+   at the very end (not a fault unless final), or the fault, which *bad is
+   then set to. */
+static Py_ssize_t
+utf8_scalar(const unsigned char *s, Py_ssize_t n, Py_ssize_t i, int final,
+            Py_ssize_t *bad)
 {
-    Py_buffer data;
-    int final = 0;
-    if (!PyArg_ParseTuple(args, "y*|p", &data, &final)) {
-        return NULL;
-    }
-    const unsigned char *s = data.buf;
-    Py_ssize_t n = data.len, i = 0, bad = -1;
-    Py_BEGIN_ALLOW_THREADS
     while (i < n) {
         /* Eight ASCII bytes at a time: the common case. */
         while (i + 8 <= n) {
@@ -995,8 +989,8 @@ utf8_error(PyObject *module, PyObject *args)
             }
         }
         else {
-            bad = i;
-            break;
+            *bad = i;
+            return i;
         }
         Py_ssize_t k = 1;
         for (; k <= need && i + k < n; k++) {
@@ -1007,19 +1001,153 @@ utf8_error(PyObject *module, PyObject *args)
         }
         if (k <= need) {
             if (i + k >= n && !final) {
-                break; /* cut off at the end of this chunk */
+                return i; /* cut off at the end of this chunk */
             }
-            bad = i;
-            break;
+            *bad = i;
+            return i;
         }
         i += need + 1;
     }
-    if (bad < 0 && final && i < n) {
-        bad = i;
+    if (final && i < n) {
+        *bad = i;
     }
+    return i;
+}
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#define HAVE_WIDE_UTF8 1
+
+/* The vectorised check looks at every byte together with the one before it
+   (and, for the third and fourth bytes of a sequence, the lead two or three
+   bytes back). Three tables, indexed by the previous byte's high nibble,
+   its low nibble and the current byte's high nibble, each give the set of
+   faults that nibble allows; a pair is at fault when all three agree. */
+#define TOO_SHORT 0x01  /* a lead byte not followed by a continuation */
+#define TOO_LONG 0x02   /* a continuation after an ASCII byte */
+#define OVERLONG_3 0x04 /* E0 80..9F */
+#define TOO_LARGE 0x08  /* F4 90..BF, F5..FF 90..BF */
+#define SURROGATE 0x10  /* ED A0..BF */
+#define OVERLONG_2 0x20 /* C0 or C1 as a lead */
+#define TOO_LARGE_1000 0x40 /* F5..FF 80..8F */
+#define OVERLONG_4 0x40     /* F0 80..8F */
+#define TWO_CONTS 0x80      /* fine only as the third or fourth byte */
+#define CARRY (TOO_SHORT | TOO_LONG | TWO_CONTS)
+
+#define TABLE(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p)                  \
+    _mm256_setr_epi8(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, a, b, c, \
+                     d, e, f, g, h, i, j, k, l, m, n, o, p)
+
+/* Returns a position up to which s is valid UTF-8 and which starts a
+   character; the scalar check goes on from there, so it alone decides where
+   a fault is and what the incomplete end is. */
+__attribute__((target("avx2"))) static Py_ssize_t
+utf8_wide_prefix(const unsigned char *s, Py_ssize_t n)
+{
+    const __m256i previous_high = TABLE(
+        TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG,
+        TOO_LONG, TWO_CONTS, TWO_CONTS, TWO_CONTS, TWO_CONTS,
+        TOO_SHORT | OVERLONG_2, TOO_SHORT, TOO_SHORT | OVERLONG_3 | SURROGATE,
+        TOO_SHORT | TOO_LARGE | TOO_LARGE_1000 | OVERLONG_4);
+    const __m256i previous_low = TABLE(
+        CARRY | OVERLONG_3 | OVERLONG_2 | OVERLONG_4, CARRY | OVERLONG_2, CARRY,
+        CARRY, CARRY | TOO_LARGE, CARRY | TOO_LARGE | TOO_LARGE_1000,
+        CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000,
+        CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000,
+        CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000,
+        CARRY | TOO_LARGE | TOO_LARGE_1000,
+        CARRY | TOO_LARGE | TOO_LARGE_1000 | SURROGATE,
+        CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000);
+    const __m256i current_high = TABLE(
+        TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT,
+        TOO_SHORT, TOO_SHORT,
+        TOO_LONG | OVERLONG_2 | TWO_CONTS | OVERLONG_3 | TOO_LARGE_1000 |
+            OVERLONG_4,
+        TOO_LONG | OVERLONG_2 | TWO_CONTS | OVERLONG_3 | TOO_LARGE,
+        TOO_LONG | OVERLONG_2 | TWO_CONTS | SURROGATE | TOO_LARGE,
+        TOO_LONG | OVERLONG_2 | TWO_CONTS | SURROGATE | TOO_LARGE, TOO_SHORT,
+        TOO_SHORT, TOO_SHORT, TOO_SHORT);
+    const __m256i nibble = _mm256_set1_epi8(0x0F);
+    const __m256i third_lead = _mm256_set1_epi8((char)(0xE0 - 0x80));
+    const __m256i fourth_lead = _mm256_set1_epi8((char)(0xF0 - 0x80));
+    const __m256i high_bit = _mm256_set1_epi8((char)0x80);
+    __m256i before = _mm256_setzero_si256();
+    Py_ssize_t i = 0;
+
+    for (; i + 32 <= n; i += 32) {
+        __m256i block = _mm256_loadu_si256((const __m256i *)(s + i));
+        if (_mm256_testz_si256(block, high_bit) &&
+            _mm256_testz_si256(before, high_bit)) {
+            before = block; /* ASCII after ASCII */
+            continue;
+        }
+        /* The block moved one, two and three bytes later, the gap filled
+           from the end of the block before. */
+        __m256i joined = _mm256_permute2x128_si256(before, block, 0x21);
+        __m256i back1 = _mm256_alignr_epi8(block, joined, 15);
+        __m256i back2 = _mm256_alignr_epi8(block, joined, 14);
+        __m256i back3 = _mm256_alignr_epi8(block, joined, 13);
+
+        __m256i faults = _mm256_and_si256(
+            _mm256_and_si256(
+                _mm256_shuffle_epi8(
+                    previous_high,
+                    _mm256_and_si256(_mm256_srli_epi16(back1, 4), nibble)),
+                _mm256_shuffle_epi8(previous_low, _mm256_and_si256(back1, nibble))),
+            _mm256_shuffle_epi8(current_high,
+                                _mm256_and_si256(_mm256_srli_epi16(block, 4), nibble)));
+        /* Where the lead two or three bytes back makes this byte a third or
+           fourth byte, two continuations in a row are required, not a fault. */
+        __m256i must_continue = _mm256_and_si256(
+            _mm256_or_si256(_mm256_subs_epu8(back2, third_lead),
+                            _mm256_subs_epu8(back3, fourth_lead)),
+            high_bit);
+        if (!_mm256_testz_si256(_mm256_xor_si256(faults, must_continue),
+                                _mm256_set1_epi8((char)0xFF))) {
+            break;
+        }
+        before = block;
+    }
+    /* Back to the start of a sequence that the next bytes must finish. */
+    for (Py_ssize_t k = 1; k <= 3 && k <= i; k++) {
+        unsigned char c = s[i - k];
+        if (c < 0x80) {
+            break;
+        }
+        if (c >= 0xC0) {
+            Py_ssize_t length = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+            return k < length ? i - k : i;
+        }
+    }
+    return i;
+}
+
+static int wide_utf8;
+#endif
+
+/* Return (offset of the first byte that is not valid UTF-8 or -1, length of
+   the complete prefix). An incomplete sequence at the very end is not an
+   error unless final is true: it is left out of the complete prefix. */
+static PyObject *
+utf8_error(PyObject *module, PyObject *args)
+{
+    Py_buffer data;
+    int final = 0;
+    if (!PyArg_ParseTuple(args, "y*|p", &data, &final)) {
+        return NULL;
+    }
+    const unsigned char *s = data.buf;
+    Py_ssize_t n = data.len, start = 0, bad = -1, end;
+    Py_BEGIN_ALLOW_THREADS
+#ifdef HAVE_WIDE_UTF8
+    if (wide_utf8) {
+        start = utf8_wide_prefix(s, n);
+    }
+#endif
+    end = utf8_scalar(s, n, start, final, &bad);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&data);
-    return Py_BuildValue("(nn)", bad, bad < 0 ? (i < n ? i : n) : bad);
+    return Py_BuildValue("(nn)", bad, bad < 0 ? end : bad);
 }
 
 static PyMethodDef module_methods[] = {
@@ -1050,6 +1178,19 @@ PyInit__core(void)
                                     PyExc_ValueError, NULL);
     if (ParseError == NULL || PyModule_AddObjectRef(m, "ParseError", ParseError) < 0 ||
         PyModule_AddObjectRef(m, "Parser", (PyObject *)&ParserType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+#ifdef HAVE_WIDE_UTF8
+    wide_utf8 = __builtin_cpu_supports("avx2") != 0;
+#endif
+    if (PyModule_AddIntConstant(m, "WIDE_UTF8",
+#ifdef HAVE_WIDE_UTF8
+                                wide_utf8
+#else
+                                0
+#endif
+                                ) < 0) {
         Py_DECREF(m);
         return NULL;
     }

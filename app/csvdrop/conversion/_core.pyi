@@ -23,3 +23,6 @@ class Parser:
 
 def utf8_error(data: bytes, final: bool = False) -> tuple[int, int]:
     """Return (first invalid UTF-8 offset or -1, complete prefix length)."""
+
+WIDE_UTF8: int
+"""1 when utf8_error checks 32 bytes at a time (AVX2), 0 when byte by byte."""
