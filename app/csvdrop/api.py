@@ -139,9 +139,12 @@ def _spool_body(
             while chunk := request.stream.read(_BODY_PIECE):
                 spool.write(chunk)
                 if arriving is not None:
+                    # Hashing here and checking there keeps both cores busy
+                    # and neither far behind the body.
+                    arriving.digest(chunk)
                     if len(waiting) == 2:
                         waiting.popleft().result()
-                    waiting.append(checking.submit(arriving.feed, chunk))
+                    waiting.append(checking.submit(arriving.follow, chunk))
             for piece in waiting:
                 piece.result()
     except BaseException:

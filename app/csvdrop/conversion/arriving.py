@@ -60,8 +60,20 @@ class ArrivingCheck:
 
     def feed(self, piece: bytes) -> None:
         """Take the next piece of the input."""
+        self.digest(piece)
+        self.follow(piece)
+
+    def digest(self, piece: bytes) -> None:
+        """Count and hash the next piece: one half of :meth:`feed`.
+
+        The halves may run on two threads (both release the GIL), as long as
+        each sees every piece in order.
+        """
         self._digest.update(piece)
         self._size += len(piece)
+
+    def follow(self, piece: bytes) -> None:
+        """Check the next piece's encoding and records: the other half."""
         if not self._following or not piece:
             return
         if not self._codec:
