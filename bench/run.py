@@ -302,14 +302,20 @@ def main(argv: list[str] | None = None) -> int:
                 print(name, round_number, tool.name, f"{seconds:.2f}", flush=True)
         sections += table(name, size, results, "polars scan -> sink_ndjson")
 
-    if args.service_only or not (args.smoke or args.no_service):
+    if args.service_only or not args.no_service:
         from service import measure as measure_service
 
-        large = args.data / "mixed.csv"
-        if not large.exists():
-            generate("mixed", 200, large)
-        small = generate("mixed", 20, args.data / "mixed-20mb.csv")
-        sections += measure_service(large, small, concurrent=8, runs=5)
+        if args.smoke:
+            # Large enough for a multipart upload checked while it arrives.
+            large = generate("mixed", 12, args.data / "mixed-12mb.csv")
+            small = generate("mixed", 1, args.data / "mixed-1mb.csv")
+            sections += measure_service(large, small, concurrent=2, runs=1)
+        else:
+            large = args.data / "mixed.csv"
+            if not large.exists():
+                generate("mixed", 200, large)
+            small = generate("mixed", 20, args.data / "mixed-20mb.csv")
+            sections += measure_service(large, small, concurrent=8, runs=5)
 
     given = sys.argv[1:] if argv is None else argv
     command = "python bench/run.py " + " ".join(given) if given else "make bench"

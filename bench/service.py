@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from boto3.s3.transfer import TransferConfig
@@ -90,38 +91,54 @@ def worker_peaks_mib(master: int) -> list[int]:
     return peaks
 
 
+@dataclass
+class Run:
+    """One upload through the service and its floor, on fresh stores."""
+
+    seconds: float
+    floor: float
+    receiving: float
+    storing: float
+    peak: int
+    statuses: list[int]
+    busy_peak: int
+
+
 def measure(large: Path, small: Path, concurrent: int, runs: int = 3) -> list[str]:
     """Run the service benchmark and return its report as markdown lines."""
     # A fresh store and server per run: the test store's volumes hold about
     # 2 GB, less than several runs' worth of uploads.
-    through: list[float] = []
-    direct: list[float] = []
-    peaks: list[int] = []
-    statuses: list[int] = []
-    busy_peaks: list[int] = []
-    for run in range(runs):
-        seconds, floor, peak, answered, busy_peak = _session(
-            large, small, concurrent if run == 0 else 0
-        )
-        through.append(seconds)
-        direct.append(floor)
-        peaks.append(peak)
-        statuses += answered
-        busy_peaks += [busy_peak] if answered else []
-    return _report(
-        large,
-        small,
-        concurrent,
-        runs,
-        (through, direct),
-        (peaks, busy_peaks),
-        statuses,
-    )
+    done = [
+        _session(large, small, concurrent if number == 0 else 0)
+        for number in range(runs)
+    ]
+    return _report(large, small, concurrent, done)
 
 
-def _session(
-    large: Path, small: Path, concurrent: int
-) -> tuple[float, float, int, list[int], int]:
+def phases(log: str) -> tuple[float, float]:
+    """Return the seconds the upload spent arriving and then being stored.
+
+    Read from the app's own JSON log lines: the request's whole duration,
+    and the duration of the store step that starts once the body is in.
+    """
+    request_ms = stored_ms = None
+    for line in log.splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if entry.get("path") == "/api/v1/uploads" and entry.get("status") == 201:
+            request_ms = entry["duration_ms"]
+        elif str(entry.get("message", "")).startswith("upload ") and (
+            "stored by" in entry["message"]
+        ):
+            stored_ms = entry["duration_ms"]
+    if request_ms is None or stored_ms is None:
+        raise RuntimeError("the app did not log the upload's durations")
+    return (request_ms - stored_ms) / 1000, stored_ms / 1000
+
+
+def _session(large: Path, small: Path, concurrent: int) -> Run:
     with tempfile.TemporaryDirectory(prefix="csvdrop-bench-") as scratch:
         work = Path(scratch)
         store = SeaweedFS(work)
@@ -172,6 +189,7 @@ def _session(
             if status != 201:
                 raise RuntimeError(f"upload answered {status}: {answer}")
             peak = max(worker_peaks_mib(gunicorn.pid))
+            receiving, storing = phases((work / "gunicorn.log").read_text())
 
             statuses = []
             if concurrent:
@@ -189,7 +207,7 @@ def _session(
                 gunicorn.wait(30)
             store.stop()
         floor = _direct_upload(work / "direct", converted, large.name)
-    return seconds, floor, peak, statuses, busy_peak
+    return Run(seconds, floor, receiving, storing, peak, statuses, busy_peak)
 
 
 def _direct_upload(work: Path, converted: Path, name: str) -> float:
@@ -223,24 +241,16 @@ def _direct_upload(work: Path, converted: Path, name: str) -> float:
         store.stop()
 
 
-def _report(
-    large: Path,
-    small: Path,
-    concurrent: int,
-    runs: int,
-    times: tuple[list[float], list[float]],
-    memory: tuple[list[int], list[int]],
-    statuses: list[int],
-) -> list[str]:
-    through, direct = times
-    peaks, busy_peaks = memory
+def _report(large: Path, small: Path, concurrent: int, done: list[Run]) -> list[str]:
     size = large.stat().st_size
+    statuses = [status for run in done for status in run.statuses]
     succeeded = statuses.count(201)
-    seconds = statistics.median(through)
-    floor = statistics.median(direct)
+    seconds = statistics.median(run.seconds for run in done)
+    floor = statistics.median(run.floor for run in done)
     # Each run's own ratio: the load on the shared machine moves both sides of
     # a run together more than it moves runs minutes apart.
-    ratios = sorted(t / d for t, d in zip(through, direct, strict=True))
+    ratios = sorted(run.seconds / run.floor for run in done)
+    busy_peaks = [run.busy_peak for run in done if run.statuses]
     return [
         "### Through the service",
         "",
@@ -251,27 +261,31 @@ def _report(
         f"concurrency ({PART_SIZE // 2**20} MiB parts, {CONCURRENCY} at once; "
         "boto3's own default is 10 at once) and the same server-side "
         "encryption (SSE-S3, the app's default). The service receives the "
-        "whole body into a temporary file, checks it (digest, encoding, every "
-        "record, the row count), then converts it and sends parts while the "
-        "conversion goes on. "
-        f"Medians of {runs} runs; each upload goes into a fresh store of its own. "
-        "This section alone is "
-        "measured again by `.venv/bin/python bench/run.py --service-only`.",
+        "whole body into a temporary file while checking it (digest, "
+        "encoding, every record, the row count), then converts it and sends "
+        "parts while the conversion goes on. "
+        f"Medians of {len(done)} runs; each upload goes into a fresh store of "
+        "its own. The two phases are read from the app's log. This section "
+        "alone is measured again by "
+        "`.venv/bin/python bench/run.py --service-only`.",
         "",
         "| measure | value |",
         "| --- | ---: |",
         f"| upload through the service | {seconds:.1f} s ({size / 1e6 / seconds:.0f}"
         " MB/s of CSV) |",
+        "| of which receiving and checking the body | "
+        f"{statistics.median(run.receiving for run in done):.2f} s |",
+        "| of which converting and storing | "
+        f"{statistics.median(run.storing for run in done):.2f} s |",
         f"| boto3 put of the converted JSON | {floor:.1f} s |",
         f"| ratio of the medians (target <= 1.25x) | {seconds / floor:.2f}x |",
         f"| ratio within each run, median (range) | "
         f"{statistics.median(ratios):.2f}x ({ratios[0]:.2f}x to {ratios[-1]:.2f}x) |",
         "| each run, service / direct | "
-        + ", ".join(
-            f"{t:.1f} / {d:.1f} s" for t, d in zip(through, direct, strict=True)
-        )
+        + ", ".join(f"{run.seconds:.1f} / {run.floor:.1f} s" for run in done)
         + " |",
-        f"| peak RSS per worker (target <= 150 MiB) | {max(peaks)} MiB |",
+        f"| peak RSS per worker (target <= 150 MiB) | "
+        f"{max(run.peak for run in done)} MiB |",
         f"| {concurrent} concurrent {small.stat().st_size / 1e6:.0f} MB uploads "
         f"| {succeeded} of {concurrent} answered 201 |",
         f"| peak RSS per worker after them | {max(busy_peaks, default=0)} MiB |",

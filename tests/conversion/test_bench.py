@@ -37,3 +37,10 @@ def test_bench_smoke_run_writes_report(tmp_path: Path) -> None:
         for tool in ("cat", "csvdrop json", "csvdrop ndjson infer"):
             assert re.search(rf"^\| {tool} \| \d+ \| \d+ \|", section, re.MULTILINE)
     assert not list(tmp_path.glob("out.*"))
+    service = text.split("### Through the service")[1]
+    assert re.search(
+        r"^\| of which receiving and checking the body \| \d", service, re.M
+    )
+    assert re.search(
+        r"^\| 2 concurrent 1 MB uploads \| 2 of 2 answered 201 \|$", service, re.M
+    )
