@@ -1,7 +1,9 @@
 """Promises of the nginx role on a converged host, with no app behind it."""
 
+import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +28,35 @@ def test_key_readable_by_root_only(host):
     assert (key.user, key.group, key.mode) == ("root", "root", 0o600)
 
 
+def _sha256(data):
+    return hashlib.sha256(data.strip()).hexdigest()
+
+
+@pytest.mark.parametrize("name", ["server.crt", "server.key"])
+def test_refused_pairs_left_live_pair_in_place(host, name):
+    # The side effect offered a stray key and a cut certificate; the live
+    # files are still the test CA's pair. Compared by digest, so that a
+    # failure never prints the key.
+    given = (Path(os.environ["TEST_CA_DIR"]) / name).read_bytes()
+    live = host.file(f"/etc/nginx/tls/csvdrop.{name.split('.')[1]}").content
+    assert _sha256(live) == _sha256(given)
+
+
+def test_no_candidate_pair_left(host):
+    assert host.file("/etc/nginx/tls").listdir() == ["csvdrop.crt", "csvdrop.key"]
+
+
+def test_live_certificate_served(host):
+    fingerprint = "openssl x509 -noout -fingerprint -sha256"
+    served = host.run(
+        "openssl s_client -connect 127.0.0.1:443 -servername localhost </dev/null "
+        f"2>/dev/null | {fingerprint}"
+    )
+    live = host.run(f"{fingerprint} -in /etc/nginx/tls/csvdrop.crt")
+    assert served.rc == 0
+    assert served.stdout == live.stdout
+
+
 def test_server_name_set(host):
     assert host.file("/etc/nginx/nginx.conf").contains("server_name localhost;")
 
@@ -48,18 +79,50 @@ def test_default_site_not_loaded(host):
     assert not host.file("/etc/nginx/sites-enabled/default").exists
 
 
-@pytest.mark.parametrize(
-    ("flag", "accepted"),
-    [("-tls1", False), ("-tls1_1", False), ("-tls1_2", True), ("-tls1_3", True)],
+def test_only_tls12_and_tls13_configured(host):
+    # What nginx loaded, includes and all: one ssl_protocols, in the one
+    # server block that serves TLS.
+    dump = host.run("nginx -T")
+    assert dump.rc == 0, dump.stderr
+    servers = re.findall(r"^    server \{\n(.*?)^    \}$", dump.stdout, re.M | re.S)
+    tls_servers = [body for body in servers if re.search(r"listen 443 ssl", body)]
+    assert len(tls_servers) == 1
+    assert "        ssl_protocols TLSv1.2 TLSv1.3;" in tls_servers[0].splitlines()
+    assert re.findall(r"^[ \t]*ssl_protocols\b.*$", dump.stdout, re.M) == [
+        "        ssl_protocols TLSv1.2 TLSv1.3;"
+    ]
+
+
+# The client's own security level is lowered so that the server decides.
+HANDSHAKE = (
+    "openssl s_client -connect 127.0.0.1:{port} -servername localhost {flag} "
+    "-cipher 'DEFAULT:@SECLEVEL=0' </dev/null"
 )
-def test_tls_version_accepted_or_refused(host, flag, accepted):
-    # The client's own security level would refuse old versions before the
-    # server is asked, so it is lowered to let the server answer.
-    handshake = host.run(
-        "openssl s_client -connect 127.0.0.1:443 -servername localhost "
-        f"{flag} -cipher DEFAULT@SECLEVEL=0 </dev/null"
+# A throwaway server that speaks only the old version, with the same pair.
+OLD_SERVER = (
+    "timeout 15 openssl s_server -quiet -naccept 1 -accept 127.0.0.1:14433 "
+    "-cert /etc/nginx/tls/csvdrop.crt -key /etc/nginx/tls/csvdrop.key "
+    "{flag} -cipher 'DEFAULT:@SECLEVEL=0' >/dev/null 2>&1 &"
+)
+
+
+@pytest.mark.parametrize("flag", ["-tls1", "-tls1_1"])
+def test_old_tls_version_refused(host, flag):
+    # First the client proves it can still speak the old version, so that
+    # the refusal below is nginx's and not the client's own.
+    control = host.run(
+        OLD_SERVER.format(flag=flag)
+        + " sleep 1; "
+        + HANDSHAKE.format(port=14433, flag=flag)
+        + "; status=$?; wait; exit $status"
     )
-    assert (handshake.rc == 0) is accepted
+    assert control.rc == 0, control.stdout[-2000:]
+    assert host.run(HANDSHAKE.format(port=443, flag=flag)).rc != 0
+
+
+@pytest.mark.parametrize("flag", ["-tls1_2", "-tls1_3"])
+def test_current_tls_version_accepted(host, flag):
+    assert host.run(HANDSHAKE.format(port=443, flag=flag)).rc == 0
 
 
 def _get(host, path, extra=""):
@@ -108,9 +171,21 @@ def test_body_over_limit_answers_json_413(host):
     )
     assert status == 413
     assert headers["content-type"] == "application/problem+json"
-    problem = json.loads(body)
-    assert problem["type"] == "/api/problems/upload-too-large"
-    assert "limit of 2097152 bytes" in problem["detail"]
+    # The upload limit set, as the app's own 413 states it.
+    assert json.loads(body) == {
+        "type": "/api/problems/upload-too-large",
+        "title": "Upload too large",
+        "status": 413,
+        "detail": "the request body is larger than the upload limit of "
+        "1.5 MiB (1572864 bytes)",
+        "limit": 1572864,
+    }
+
+
+def test_body_limit_leaves_room_above_upload_limit(host):
+    # nginx_client_max_body_size defaults to the upload limit plus 1 MiB.
+    conf = host.file("/etc/nginx/nginx.conf")
+    assert conf.contains("client_max_body_size 2621440;")
 
 
 @pytest.mark.parametrize(
