@@ -2,10 +2,12 @@
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 import yaml
 
+REPO = Path(__file__).resolve().parents[4]
 SECRETS = "/etc/csvdrop/secrets"
 CURL = "curl --silent --cacert /root/test-ca.crt --write-out '\\n%{http_code}'"
 
@@ -105,3 +107,26 @@ def test_second_boot_run_changed_nothing(host):
     assert int(first["changed"]) > 0
     assert first["failed"] == "0"
     assert (second["changed"], second["failed"]) == ("0", "0")
+
+
+def _version(text):
+    return tuple(int(part) for part in text.split("."))
+
+
+def test_roles_declare_no_newer_ansible_than_debian_ships(host):
+    # The host runs bootstrap.yml with Debian 12's own ansible-core, so every
+    # role it applies must declare that version or an older one.
+    shown = host.run("ansible --version").stdout
+    found = re.search(r"\[core (\d+\.\d+)", shown)
+    assert found, shown
+    playbook = yaml.safe_load(
+        (REPO / "ansible" / "playbooks" / "bootstrap.yml").read_text()
+    )
+    roles = [entry["role"] for entry in playbook[0]["roles"]]
+    assert roles == ["common", "csvdrop", "nginx"]
+    for role in roles:
+        meta = yaml.safe_load(
+            (REPO / "ansible" / "roles" / role / "meta" / "main.yml").read_text()
+        )
+        declared = str(meta["galaxy_info"]["min_ansible_version"])
+        assert _version(declared) <= _version(found.group(1)), role
