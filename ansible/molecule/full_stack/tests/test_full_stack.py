@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -38,17 +39,50 @@ def test_service_running_and_enabled(host, name):
     assert service.is_enabled
 
 
-@pytest.mark.parametrize(
-    ("flag", "accepted"),
-    [("-tls1", False), ("-tls1_1", False), ("-tls1_2", True), ("-tls1_3", True)],
+def test_only_tls12_and_tls13_configured(host):
+    # What nginx loaded, includes and all: one ssl_protocols, in the one
+    # server block that serves TLS.
+    dump = host.run("nginx -T")
+    assert dump.rc == 0, dump.stderr
+    servers = re.findall(r"^    server \{\n(.*?)^    \}$", dump.stdout, re.M | re.S)
+    tls_servers = [body for body in servers if "listen 443 ssl" in body]
+    assert len(tls_servers) == 1
+    assert "        ssl_protocols TLSv1.2 TLSv1.3;" in tls_servers[0].splitlines()
+    assert re.findall(r"^[ \t]*ssl_protocols\b.*$", dump.stdout, re.M) == [
+        "        ssl_protocols TLSv1.2 TLSv1.3;"
+    ]
+
+
+# The client's own security level is lowered so that the server decides.
+HANDSHAKE = (
+    "openssl s_client -connect 127.0.0.1:{port} -servername localhost {flag} "
+    "-cipher 'DEFAULT:@SECLEVEL=0' </dev/null"
 )
-def test_tls_version_accepted_or_refused(host, flag, accepted):
-    # The client's own security level is lowered so the server decides.
-    handshake = host.run(
-        "openssl s_client -connect 127.0.0.1:443 -servername localhost "
-        f"{flag} -cipher DEFAULT@SECLEVEL=0 </dev/null"
+# A throwaway server that speaks only the old version, with the same pair.
+OLD_SERVER = (
+    "timeout 15 openssl s_server -quiet -naccept 1 -accept 127.0.0.1:14433 "
+    "-cert /etc/nginx/tls/csvdrop.crt -key /etc/nginx/tls/csvdrop.key "
+    "{flag} -cipher 'DEFAULT:@SECLEVEL=0' >/dev/null 2>&1 &"
+)
+
+
+@pytest.mark.parametrize("flag", ["-tls1", "-tls1_1"])
+def test_old_tls_version_refused(host, flag):
+    # First the client proves it can still speak the old version, so that
+    # the refusal below is nginx's and not the client's own.
+    control = host.run(
+        OLD_SERVER.format(flag=flag)
+        + " sleep 1; "
+        + HANDSHAKE.format(port=14433, flag=flag)
+        + "; status=$?; wait; exit $status"
     )
-    assert (handshake.rc == 0) is accepted
+    assert control.rc == 0, control.stdout[-2000:]
+    assert host.run(HANDSHAKE.format(port=443, flag=flag)).rc != 0
+
+
+@pytest.mark.parametrize("flag", ["-tls1_2", "-tls1_3"])
+def test_current_tls_version_accepted(host, flag):
+    assert host.run(HANDSHAKE.format(port=443, flag=flag)).rc == 0
 
 
 @pytest.mark.parametrize(
@@ -201,8 +235,14 @@ def test_firewall_admits_docker_networks_to_web_ports(host):
 
 
 def test_s3_only_on_loopback(host):
-    assert host.socket("tcp://127.0.0.1:8333").is_listening
-    assert not host.socket("tcp://0.0.0.0:8333").is_listening
+    # Every socket SeaweedFS listens on, whatever its port, is on loopback.
+    answer = host.run("ss --no-header --listening --numeric --tcp --udp --processes")
+    addresses = [
+        line.split()[4] for line in answer.stdout.splitlines() if '(("weed",' in line
+    ]
+    assert "127.0.0.1:8333" in addresses
+    for address in addresses:
+        assert address.rpartition(":")[0] in ("127.0.0.1", "[::1]"), address
 
 
 def test_users_file_from_cli_format(host):

@@ -15,10 +15,22 @@ def test_seaweedfs_runs_as_its_own_user(host):
     assert host.process.get(comm="weed").user == "seaweedfs"
 
 
-@pytest.mark.parametrize("port", PORTS)
-def test_port_listens_on_loopback_only(host, port):
-    assert host.socket(f"tcp://127.0.0.1:{port}").is_listening
-    assert not host.socket(f"tcp://0.0.0.0:{port}").is_listening
+def _weed_listening(host):
+    """Return the local address of every socket weed listens on, TCP or UDP."""
+    answer = host.run("ss --no-header --listening --numeric --tcp --udp --processes")
+    assert answer.rc == 0, answer.stderr
+    return [
+        line.split()[4] for line in answer.stdout.splitlines() if '(("weed",' in line
+    ]
+
+
+def test_every_port_listens_on_loopback_only(host):
+    # Every socket of the process, not just the ports asked for: a component
+    # that binds a wildcard or the container's address fails here too.
+    addresses = _weed_listening(host)
+    assert set(PORTS) <= {int(address.rpartition(":")[2]) for address in addresses}
+    for address in addresses:
+        assert address.rpartition(":")[0] in ("127.0.0.1", "[::1]"), address
 
 
 @pytest.mark.parametrize(
