@@ -1,11 +1,28 @@
 """Promises of the csvdrop role on a converged host, with no S3 behind it."""
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import yaml
 
 SOCKET = "/run/csvdrop/gunicorn.sock"
+VAULT_FILE = Path(os.environ["TEST_VAULT_FILE"])
+
+
+def _vaulted():
+    """Return the variables prepare vaulted, decrypted as converge read them."""
+    shown = subprocess.run(
+        [str(Path(sys.executable).with_name("ansible-vault")), "view", str(VAULT_FILE)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return yaml.safe_load(shown.stdout)
 
 
 def _call(host, path, user="root", data=None):
@@ -98,10 +115,29 @@ def test_config_holds_settings(host):
     }
 
 
+def test_secrets_vaulted_on_controller():
+    text = VAULT_FILE.read_text()
+    assert text.startswith("$ANSIBLE_VAULT;1.1;AES256\n")
+    assert _vaulted()["csvdrop_token_secret"] not in text
+
+
+def test_vaulted_token_secret_written(host):
+    secret = host.file("/etc/csvdrop/token-secret")
+    assert (secret.user, secret.group, secret.mode) == ("root", "csvdrop", 0o640)
+    assert secret.content_string == _vaulted()["csvdrop_token_secret"] + "\n"
+
+
+def test_vaulted_users_file_written(host):
+    users = host.file("/var/lib/csvdrop/users.json")
+    assert (users.user, users.group, users.mode) == ("csvdrop", "csvdrop-web", 0o600)
+    assert json.loads(users.content_string) == json.loads(
+        _vaulted()["csvdrop_users_json"]
+    )
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [
-        ("token-secret", "molecule-token-secret-0123456789abcdef"),
         ("s3-access-key-id", "molecule-access"),
         ("s3-secret-access-key", "molecule-secret"),
     ],
