@@ -143,14 +143,31 @@ class _WholeBody:
     down before Content-Length bytes, or before the last chunk) as if it had
     simply ended; converted as it is, the cut file would be stored as a
     success. This turns such an end into a body-incomplete problem.
+
+    Given ``limit``, the stream is the server's own input, which ends where
+    the body does (``wsgi.input_terminated``), and this enforces the upload
+    limit as Werkzeug's LimitedStream would: reading past it raises
+    RequestEntityTooLarge. Reading the server's input directly matters for
+    large uploads: LimitedStream reads through io.RawIOBase, which fills a
+    fresh buffer with zeros and copies every piece twice more, and that took
+    three times as long as receiving the body itself.
     """
 
-    def __init__(self, stream: IO[bytes], expected: int | None) -> None:
+    def __init__(
+        self, stream: IO[bytes], expected: int | None, limit: int | None = None
+    ) -> None:
         self._stream = stream
         self._expected = expected
+        self._limit = limit
         self.received = 0
 
     def _checked(self, read: Any, size: int) -> bytes:
+        if self._limit is not None:
+            left = self._limit - self.received
+            if size < 0 or size > left:
+                # One byte more than the limit allows tells a body that is
+                # too large from one that ends exactly at the limit.
+                size = left + 1
         try:
             data: bytes = read(size)
         except ClientDisconnected as err:
@@ -162,6 +179,8 @@ class _WholeBody:
             # OSError) when Werkzeug has not wrapped the stream already.
             raise body_incomplete(self.received, self._expected) from err
         self.received += len(data)
+        if self._limit is not None and self.received > self._limit:
+            raise RequestEntityTooLarge()
         if not data and size != 0 and self._expected is not None:
             if self.received < self._expected:
                 raise body_incomplete(self.received, self._expected)
@@ -187,7 +206,14 @@ class UploadRequest(Request):
     @cached_property
     def stream(self) -> IO[bytes]:
         """The body stream, refusing to end before the whole body arrived."""
-        whole = _WholeBody(super().stream, self.content_length)
+        length = self.content_length
+        limit = self.max_content_length
+        if "wsgi.input_terminated" in self.environ and limit is not None:
+            if length is not None and length > limit:
+                raise RequestEntityTooLarge()
+            direct = _WholeBody(self.environ["wsgi.input"], length, limit)
+            return direct  # type: ignore[return-value]
+        whole = _WholeBody(super().stream, length)
         return whole  # type: ignore[return-value]
 
 

@@ -59,24 +59,70 @@ def limited_client(create_test_app: Callable[..., Flask]) -> FlaskClient:
     return create_test_app(MAX_UPLOAD_BYTES=LIMIT).test_client()
 
 
+# Gunicorn says it ends the body itself (wsgi.input_terminated), and the app
+# then reads it directly, enforcing the limit on its own; Werkzeug's test
+# client does not, and the app reads through Werkzeug's limited stream.
+SERVERS = [
+    pytest.param({}, id="werkzeug-stream"),
+    pytest.param({"wsgi.input_terminated": True}, id="server-terminated"),
+]
+
+
+@pytest.mark.parametrize("server", SERVERS)
 @pytest.mark.parametrize(
     ("size", "status"),
     [(LIMIT, 201), (LIMIT + 1, 413)],
 )
 def test_raw_upload_limit_is_exact(
-    limited_client: FlaskClient, auth: Auth, size: int, status: int
+    limited_client: FlaskClient,
+    auth: Auth,
+    size: int,
+    status: int,
+    server: dict[str, object],
 ) -> None:
     answer = limited_client.post(
         "/api/v1/uploads?filename=a.csv",
         headers={**auth(), "Content-Type": "text/csv"},
         data=csv_of_size(size),
+        environ_overrides=server,
     )
 
     assert answer.status_code == status
 
 
+@pytest.mark.parametrize(
+    ("size", "status"),
+    [(LIMIT - 1, 201), (LIMIT, 201), (LIMIT + 1, 413), (3 * LIMIT, 413)],
+)
+def test_body_of_unknown_length_is_held_to_the_limit(
+    limited_client: FlaskClient, auth: Auth, s3: S3Client, size: int, status: int
+) -> None:
+    # A chunked body: no Content-Length, only the server knows where it ends
+    # (and has decoded the chunks when the app reads it).
+    before = stored_keys(s3)
+
+    answer = limited_client.post(
+        "/api/v1/uploads?filename=a.csv",
+        headers={
+            **auth(),
+            "Content-Type": "text/csv",
+            "Transfer-Encoding": "chunked",
+        },
+        input_stream=io.BytesIO(csv_of_size(size)),
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+
+    assert answer.status_code == status
+    if status == 413:
+        assert answer.get_json()["limit"] == LIMIT
+        assert stored_keys(s3) == before
+    else:
+        assert answer.get_json()["bytes_in"] == size
+
+
+@pytest.mark.parametrize("server", SERVERS)
 def test_upload_one_byte_over_the_limit_names_the_limit(
-    limited_client: FlaskClient, auth: Auth, s3: S3Client
+    limited_client: FlaskClient, auth: Auth, s3: S3Client, server: dict[str, object]
 ) -> None:
     before = stored_keys(s3)
 
@@ -84,6 +130,7 @@ def test_upload_one_byte_over_the_limit_names_the_limit(
         "/api/v1/uploads?filename=a.csv",
         headers={**auth(), "Content-Type": "text/csv"},
         data=csv_of_size(LIMIT + 1),
+        environ_overrides=server,
     )
 
     assert answer.status_code == 413
