@@ -86,12 +86,22 @@ if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
 # and below the part size keeps a worker near what its uploads hold (about
 # 120 MiB, see docs/benchmarks.md). Set in the master, before the workers
 # fork.
+#
+# Fixing the mmap threshold also fixes the trim threshold, at 128 KiB: every
+# freed body piece then handed the top of its thread's heap back to the
+# kernel, and the next piece took fresh zeroed pages again (receiving a
+# 210 MB upload took 0.5 s instead of 0.4 s). Twice the mmap threshold is
+# the ratio glibc keeps when it adjusts both itself.
+_M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD = 4 * 1024 * 1024
+TRIM_THRESHOLD = 2 * MMAP_THRESHOLD
 
 
 if platform.libc_ver()[0] == "glibc":
-    ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    _libc = ctypes.CDLL(None)
+    _libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    _libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
 
 
 def child_exit(server: Any, worker: Any) -> None:
