@@ -125,25 +125,44 @@ class SeaweedFS:
     def _wait_until_ready(self, timeout: float) -> None:
         client = self.client(attempts=1)
         deadline = time.monotonic() + timeout
-        while True:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise RuntimeError(f"weed exited early; see {self.log_path}")
-            try:
-                client.create_bucket(Bucket=self.bucket)
-                return
-            except ClientError as err:
-                if err.response["Error"]["Code"] in {
-                    "BucketAlreadyOwnedByYou",
-                    "BucketAlreadyExists",
-                }:
-                    return
-            except BotoCoreError:
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"weed did not get ready; see {self.log_path}")
-            time.sleep(0.3)
+        while not self._try(self._create_bucket, client):
+            self._wait_or_give_up(deadline)
+        # The S3 gateway answers before the volume server has joined the
+        # master: the first writes then wait seconds for a volume (seen as
+        # "Not enough data nodes found!" in weed.log). Ready means an object
+        # can be stored.
+        while not self._try(self._store_probe, client):
+            self._wait_or_give_up(deadline)
+
+    def _try(self, step: Callable[[S3Client], None], client: S3Client) -> bool:
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise RuntimeError(f"weed exited early; see {self.log_path}")
+        try:
+            step(client)
+        except (BotoCoreError, ClientError):
+            return False
+        return True
+
+    def _create_bucket(self, client: S3Client) -> None:
+        try:
+            client.create_bucket(Bucket=self.bucket)
+        except ClientError as err:
+            if err.response["Error"]["Code"] not in {
+                "BucketAlreadyOwnedByYou",
+                "BucketAlreadyExists",
+            }:
+                raise
+
+    def _store_probe(self, client: S3Client) -> None:
+        client.put_object(Bucket=self.bucket, Key="ready-probe", Body=b"ready")
+        client.delete_object(Bucket=self.bucket, Key="ready-probe")
+
+    def _wait_or_give_up(self, deadline: float) -> None:
+        if time.monotonic() > deadline:
+            self.stop()
+            raise RuntimeError(f"weed did not get ready; see {self.log_path}")
+        time.sleep(0.3)
 
     def kill(self) -> None:
         """Stop the server at once, as a crash would."""
