@@ -116,7 +116,7 @@ SETTINGS: tuple[Setting, ...] = (
         "S3_UPLOAD_CONCURRENCY",
         4,
         "Multipart parts a worker sends to S3 at once, shared by its uploads;"
-        " it holds this many plus one parts in memory.",
+        " it keeps this many plus one part buffers, reused by every upload.",
         _integer,
     ),
     Setting(
