@@ -260,7 +260,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--service-only", action="store_true", help="run only the service part"
     )
+    parser.add_argument(
+        "--notes-only",
+        action="store_true",
+        help="measure nothing: carry bench/notes.md into the existing report",
+    )
     args = parser.parse_args(argv)
+    notes = ROOT / "bench" / "notes.md"
+    if args.notes_only:
+        old = args.output.read_text()
+        start = old.find("\n" + notes.read_text().split("\n", 1)[0] + "\n")
+        if start < 0:
+            parser.error(f"{args.output} has no notes to replace")
+        args.output.write_text(old[: start + 1] + notes.read_text())
+        return 0
     shapes = SMOKE_SHAPES if args.smoke else FULL_SHAPES
     runs = 1 if args.smoke else args.runs
 
@@ -352,7 +365,6 @@ def main(argv: list[str] | None = None) -> int:
             return 0
     # What the figures mean, the profile and the remaining gaps are written
     # by hand in bench/notes.md and carried into every report.
-    notes = ROOT / "bench" / "notes.md"
     if notes.exists() and not args.smoke:
         report += [notes.read_text()]
     args.output.write_text("\n".join(report))
