@@ -182,9 +182,16 @@ class PartBuffers:
         return bytearray(self.size)
 
     def give(self, buffer: bytearray) -> None:
-        """Return a buffer that nothing reads or writes any more."""
+        """Return a buffer that nothing reads or writes any more.
+
+        A buffer cut short (to send a last, shorter part without copying it)
+        is dropped, and a whole one is made in its place when next needed.
+        """
         with self._changed:
-            self._free.append(buffer)
+            if len(buffer) == self.size:
+                self._free.append(buffer)
+            else:
+                self._made -= 1
             self._changed.notify()
 
     @property
@@ -360,16 +367,16 @@ class Storage:
                     _collect(pending, parts, keep=self.upload_concurrency - 1)
                     buffer = buffers.take()
 
+            # What is left goes up from the buffer itself, cut to its length.
+            del buffer[filled:]
             if upload_id is None:
                 if final_metadata is not None:
                     args["Metadata"] = {**metadata, **final_metadata()}
-                self.client.put_object(Body=bytes(buffer[:filled]), **args)
+                self.client.put_object(Body=cast(bytes, buffer), **args)
                 return
             _collect(pending, parts, keep=0)
             if filled:
-                parts.append(
-                    self._upload_part(key, upload_id, len(parts) + 1, buffer[:filled])
-                )
+                parts.append(self._upload_part(key, upload_id, len(parts) + 1, buffer))
             self.client.complete_multipart_upload(
                 Bucket=self.bucket,
                 Key=key,
