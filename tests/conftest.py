@@ -322,7 +322,12 @@ class Gunicorn:
     """The app under gunicorn with its production settings, on a free port."""
 
     def __init__(
-        self, server: SeaweedFS, users_path: Path, state: Path, *arguments: str
+        self,
+        server: SeaweedFS,
+        users_path: Path,
+        state: Path,
+        *arguments: str,
+        settings: dict[str, str] | None = None,
     ) -> None:
         self.address = f"127.0.0.1:{free_port()}"
         self.url = f"http://{self.address}"
@@ -341,6 +346,7 @@ class Gunicorn:
             # The fuzzer and the browser both log in; the limit has its own tests.
             "CSVDROP_LOGIN_RATE_LIMIT": "1000 per minute",
             "PROMETHEUS_MULTIPROC_DIR": str(state),
+            **(settings or {}),
         }
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
