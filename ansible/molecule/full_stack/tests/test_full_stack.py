@@ -235,10 +235,14 @@ def test_firewall_admits_docker_networks_to_web_ports(host):
 
 
 def test_s3_only_on_loopback(host):
-    # Every socket SeaweedFS listens on, whatever its port, is on loopback.
-    answer = host.run("ss --no-header --listening --numeric --tcp --udp --processes")
+    # Every socket SeaweedFS listens on, whatever its port, is on loopback;
+    # its sockets are known by their owner (ss cannot name the process here).
+    uid = host.user("seaweedfs").uid
+    answer = host.run("ss --no-header --listening --numeric --tcp --udp --extended")
     addresses = [
-        line.split()[4] for line in answer.stdout.splitlines() if '(("weed",' in line
+        line.split()[4]
+        for line in answer.stdout.splitlines()
+        if re.search(rf"\buid:{uid}\b", line)
     ]
     assert "127.0.0.1:8333" in addresses
     for address in addresses:

@@ -1,5 +1,7 @@
 """Promises of the local_s3 role on a converged host."""
 
+import re
+
 import pytest
 
 PORTS = [9433, 19433, 8180, 18180, 8988, 18988, 8433, 18433, 9427]
@@ -16,11 +18,19 @@ def test_seaweedfs_runs_as_its_own_user(host):
 
 
 def _weed_listening(host):
-    """Return the local address of every socket weed listens on, TCP or UDP."""
-    answer = host.run("ss --no-header --listening --numeric --tcp --udp --processes")
+    """Return the local address of every socket seaweedfs listens on.
+
+    Sockets are told apart by their owner's uid, which ss reports without
+    reading other processes' file descriptors (root in the container lacks
+    the ptrace capability that --processes needs).
+    """
+    uid = host.user("seaweedfs").uid
+    answer = host.run("ss --no-header --listening --numeric --tcp --udp --extended")
     assert answer.rc == 0, answer.stderr
     return [
-        line.split()[4] for line in answer.stdout.splitlines() if '(("weed",' in line
+        line.split()[4]
+        for line in answer.stdout.splitlines()
+        if re.search(rf"\buid:{uid}\b", line)
     ]
 
 
