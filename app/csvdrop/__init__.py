@@ -9,6 +9,19 @@ if TYPE_CHECKING:
     from flask import Flask
 
 
+def __getattr__(name: str) -> str:
+    """Give ``csvdrop.__version__``, read from the installed distribution.
+
+    Looked up only when asked for, so that ``csvdrop convert`` starts without
+    reading package metadata.
+    """
+    if name == "__version__":
+        from importlib.metadata import version
+
+        return version("csvdrop")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the csvdrop web app from its settings and the given overrides."""
     # Imported here so that `csvdrop convert` never pays for Flask and boto3.

@@ -22,6 +22,7 @@ from __future__ import annotations
 import ctypes
 import os
 import platform
+import sys
 import tempfile
 from typing import Any
 
@@ -109,6 +110,19 @@ if platform.libc_ver()[0] == "glibc":
     _libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
     _libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
     _libc.mallopt(_M_ARENA_MAX, ARENA_MAX)
+
+
+def pre_fork(server: Any, worker: Any) -> None:
+    """Let the worker about to be forked import csvdrop from disk afresh.
+
+    The master imported this settings module, and with it the ``csvdrop``
+    package, which a forked worker would otherwise inherit: after a new
+    release is installed, a reload (SIGHUP) would start workers running the
+    old code. Forgotten here, the package is imported again by each new
+    worker, and by the reload's own reading of these settings.
+    """
+    for name in [name for name in sys.modules if name.partition(".")[0] == "csvdrop"]:
+        del sys.modules[name]
 
 
 def child_exit(server: Any, worker: Any) -> None:

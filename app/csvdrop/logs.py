@@ -6,12 +6,17 @@ import json
 import logging
 import logging.config
 import re
+import sys
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, g, has_request_context, request
+# gunicorn's master loads this module for its log settings; Flask is left to
+# the workers, so that a reload on a new release imports a new Flask too
+# (see gunicorn_conf.pre_fork).
+if TYPE_CHECKING:
+    from flask import Flask, Response
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +57,11 @@ class RequestContextFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Attach request_id and user when a request is being served."""
-        if has_request_context():
-            record.request_id = g.get("request_id")
-            record.user = g.get("csvdrop_username")
+        # No request can be served where Flask was never imported.
+        flask = sys.modules.get("flask")
+        if flask is not None and flask.has_request_context():
+            record.request_id = flask.g.get("request_id")
+            record.user = flask.g.get("csvdrop_username")
         return True
 
 
@@ -95,6 +102,7 @@ def configure(level: str = "INFO") -> None:
 
 def init_app(app: Flask) -> None:
     """Give each request an id, echo it back and log the request when done."""
+    from flask import g, request
 
     @app.before_request
     def assign_request_id() -> None:

@@ -102,6 +102,7 @@ class HealthSchema(Schema):
     """The answer of a probe."""
 
     status = fields.String(required=True)
+    version = fields.String()
     storage = fields.String()
 
 

@@ -14,12 +14,17 @@ from flask import (
     send_from_directory,
 )
 
+import csvdrop
 from csvdrop.api import get_storage
 from csvdrop.auth import public
 from csvdrop.openapi import json_response, operation
 from csvdrop.storage import StorageError
 
 log = logging.getLogger(__name__)
+
+# The release this worker runs, read once: what a deploy checks to know that
+# the new release is the one answering.
+RELEASE = csvdrop.__version__
 
 bp = Blueprint("web", __name__)
 
@@ -90,8 +95,8 @@ def favicon() -> Response:
     }
 )
 def healthz() -> Response:
-    """Say the process is alive, without touching any dependency."""
-    return jsonify({"status": "ok"})
+    """Say the process is alive and which release it runs, touching nothing else."""
+    return jsonify({"status": "ok", "version": RELEASE})
 
 
 @bp.get("/readyz")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import http.client
 import json
+import shutil
+import signal
 import threading
 import time
 import urllib.request
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+import csvdrop
 from conftest import TEST_PASSWORD, Gunicorn, SeaweedFS
 
 ROW = b"1,slow\n"
@@ -154,3 +157,55 @@ def test_request_head_limits_are_those_documented(
     media_type: str,
 ) -> None:
     assert send_head(server_url, target, headers) == (status, media_type)
+
+
+def health(server: Gunicorn) -> dict[str, str]:
+    """Return the answer of the server's /healthz."""
+    with urllib.request.urlopen(server.url + "/healthz", timeout=10) as answer:  # noqa: S310
+        document: dict[str, str] = json.load(answer)
+        return document
+
+
+def test_reload_runs_a_new_release_and_keeps_the_upload_in_flight(
+    seaweedfs: SeaweedFS, users_path: Path, tmp_path: Path
+) -> None:
+    # A release of csvdrop of its own, ahead of the installed one on the
+    # path, that the test can replace as a deploy replaces the venv's.
+    release = tmp_path / "release"
+    shutil.copytree(
+        Path(csvdrop.__file__).parent,
+        release / "csvdrop",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    state = tmp_path / "state"
+    state.mkdir()
+    server = Gunicorn(
+        seaweedfs, users_path, state, settings={"PYTHONPATH": str(release)}
+    )
+    try:
+        before = health(server)["version"]
+        # The master itself has imported the package (its settings module
+        # lives there): the new version is set in the package's __init__.
+        package = release / "csvdrop" / "__init__.py"
+        package.write_text(package.read_text() + '\n__version__ = "next"\n')
+        sending = threading.Event()
+        statuses: list[int] = []
+        upload = threading.Thread(
+            target=lambda: statuses.append(trickle_upload(server, 4, sending))
+        )
+        upload.start()
+        assert sending.wait(timeout=30)
+
+        server.process.send_signal(signal.SIGHUP)
+
+        deadline = time.monotonic() + 30
+        while health(server)["version"] != "next" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        after = health(server)["version"]
+        upload.join(timeout=60)
+    finally:
+        server.stop()
+
+    assert before == csvdrop.__version__
+    assert after == "next"
+    assert statuses == [201]

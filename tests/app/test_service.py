@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import io
 import json
 import logging
@@ -136,7 +137,10 @@ def test_healthz_answers_without_storage(
 ) -> None:
     client = create_test_app(S3_ENDPOINT_URL="http://127.0.0.1:9").test_client()
 
-    assert client.get("/healthz").get_json() == {"status": "ok"}
+    assert client.get("/healthz").get_json() == {
+        "status": "ok",
+        "version": importlib.metadata.version("csvdrop"),
+    }
 
 
 def test_readyz_checks_the_bucket(
