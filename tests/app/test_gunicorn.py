@@ -58,6 +58,21 @@ def trickle_upload(
         connection.close()
 
 
+def upload_under_way(server: Gunicorn) -> tuple[threading.Thread, list[int]]:
+    """Start a 4 s trickle upload; return once its body is being sent.
+
+    The thread puts the answer's status in the returned list when it ends.
+    """
+    sending = threading.Event()
+    statuses: list[int] = []
+    upload = threading.Thread(
+        target=lambda: statuses.append(trickle_upload(server, 4, sending))
+    )
+    upload.start()
+    assert sending.wait(timeout=30)
+    return upload, statuses
+
+
 @pytest.fixture
 def create_gunicorn(
     seaweedfs: SeaweedFS, users_path: Path, tmp_path: Path
@@ -101,14 +116,8 @@ def test_graceful_restart_lets_an_upload_in_flight_finish(
     create_gunicorn: Callable[..., Gunicorn],
 ) -> None:
     server = create_gunicorn()
-    sending = threading.Event()
-    statuses: list[int] = []
-    upload = threading.Thread(
-        target=lambda: statuses.append(trickle_upload(server, 4, sending))
-    )
+    upload, statuses = upload_under_way(server)
 
-    upload.start()
-    assert sending.wait(timeout=30)
     server.process.terminate()
     upload.join(timeout=60)
 
@@ -188,13 +197,7 @@ def test_reload_runs_a_new_release_and_keeps_the_upload_in_flight(
         # lives there): the new version is set in the package's __init__.
         package = release / "csvdrop" / "__init__.py"
         package.write_text(package.read_text() + '\n__version__ = "next"\n')
-        sending = threading.Event()
-        statuses: list[int] = []
-        upload = threading.Thread(
-            target=lambda: statuses.append(trickle_upload(server, 4, sending))
-        )
-        upload.start()
-        assert sending.wait(timeout=30)
+        upload, statuses = upload_under_way(server)
 
         server.process.send_signal(signal.SIGHUP)
 
