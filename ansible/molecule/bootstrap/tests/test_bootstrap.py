@@ -32,8 +32,13 @@ def test_health_answered_over_https_through_nginx(host):
     # The certificate verifies against the test CA: nginx serves the pair
     # from the secrets directory.
     status, body = _https(host, "/healthz")
+    installed = host.check_output(
+        "/opt/csvdrop/venv/bin/python -c "
+        "'import importlib.metadata as m; print(m.version(\"csvdrop\"))'"
+    )
     assert status == 200
-    assert json.loads(body) == {"status": "ok"}
+    # The release the bundle installed is the one answering.
+    assert json.loads(body) == {"status": "ok", "version": installed}
 
 
 def test_token_issued_for_user_in_users_file(host):
