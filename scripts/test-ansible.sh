@@ -87,6 +87,17 @@ trap stop_dockerd EXIT
 if docker info >/dev/null 2>&1; then
   log "reusing the dockerd already answering on $DOCKER_HOST"
 else
+  # A dockerd that was killed rather than stopped leaves its containers'
+  # network namespaces mounted under its exec root. Each keeps its veth on
+  # docker0 and still answers for its old address, so a new container given
+  # that address loses connections to it. None is in use while no dockerd
+  # runs, so all of them go.
+  for netns in /run/csvdrop-dockerd/netns/*; do
+    [ -e "$netns" ] || continue
+    log "removing the network namespace $netns left by an earlier dockerd"
+    umount "$netns" 2>/dev/null || true
+    rm -f "$netns"
+  done
   # Without forwarding on, dockerd sets the host's FORWARD policy to DROP.
   echo 1 >/proc/sys/net/ipv4/ip_forward
   mkdir -p "$docker_dir"
