@@ -3,12 +3,18 @@
 import hashlib
 import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+# pytest collects the TLS version tests from this module too.
+from test_tls_versions import (  # noqa: F401
+    test_current_tls_version_accepted,
+    test_old_tls_version_refused,
+    test_only_tls12_and_tls13_configured,
+)
 
 CURL = "curl --silent --show-error --cacert /etc/nginx/tls/csvdrop.crt"
 
@@ -77,52 +83,6 @@ def test_refused_configuration_never_installed(host):
 
 def test_default_site_not_loaded(host):
     assert not host.file("/etc/nginx/sites-enabled/default").exists
-
-
-def test_only_tls12_and_tls13_configured(host):
-    # What nginx loaded, includes and all: one ssl_protocols, in the one
-    # server block that serves TLS.
-    dump = host.run("nginx -T")
-    assert dump.rc == 0, dump.stderr
-    servers = re.findall(r"^    server \{\n(.*?)^    \}$", dump.stdout, re.M | re.S)
-    tls_servers = [body for body in servers if re.search(r"listen 443 ssl", body)]
-    assert len(tls_servers) == 1
-    assert "        ssl_protocols TLSv1.2 TLSv1.3;" in tls_servers[0].splitlines()
-    assert re.findall(r"^[ \t]*ssl_protocols\b.*$", dump.stdout, re.M) == [
-        "        ssl_protocols TLSv1.2 TLSv1.3;"
-    ]
-
-
-# The client's own security level is lowered so that the server decides.
-HANDSHAKE = (
-    "openssl s_client -connect 127.0.0.1:{port} -servername localhost {flag} "
-    "-cipher 'DEFAULT:@SECLEVEL=0' </dev/null"
-)
-# A throwaway server that speaks only the old version, with the same pair.
-OLD_SERVER = (
-    "timeout 15 openssl s_server -quiet -naccept 1 -accept 127.0.0.1:14433 "
-    "-cert /etc/nginx/tls/csvdrop.crt -key /etc/nginx/tls/csvdrop.key "
-    "{flag} -cipher 'DEFAULT:@SECLEVEL=0' >/dev/null 2>&1 &"
-)
-
-
-@pytest.mark.parametrize("flag", ["-tls1", "-tls1_1"])
-def test_old_tls_version_refused(host, flag):
-    # First the client proves it can still speak the old version, so that
-    # the refusal below is nginx's and not the client's own.
-    control = host.run(
-        OLD_SERVER.format(flag=flag)
-        + " sleep 1; "
-        + HANDSHAKE.format(port=14433, flag=flag)
-        + "; status=$?; wait; exit $status"
-    )
-    assert control.rc == 0, control.stdout[-2000:]
-    assert host.run(HANDSHAKE.format(port=443, flag=flag)).rc != 0
-
-
-@pytest.mark.parametrize("flag", ["-tls1_2", "-tls1_3"])
-def test_current_tls_version_accepted(host, flag):
-    assert host.run(HANDSHAKE.format(port=443, flag=flag)).rc == 0
 
 
 def _get(host, path, extra=""):
